@@ -1,0 +1,19 @@
+/**
+ * Pre-authentication encoding (DSSE style), the domain separation of every signature in kapsule-rt:
+ *   PAE(type, body) = "KAPSULEv1" SP len(type) SP type SP len(body) SP body
+ * lengths in ASCII decimal, SP = 0x20. Each record kind signs under its own `type` string.
+ */
+import { concatBytes, utf8 } from './bytes.ts';
+
+export const SIGNING_TYPES = {
+  capsule: 'kapsule/capsule/v1',
+  moduleManifest: 'kapsule/module-manifest/v1',
+  checkpoint: 'kapsule/checkpoint/v1',
+} as const;
+
+export function pae(type: string, body: Uint8Array): Uint8Array {
+  const t = utf8.encode(type);
+  const head = utf8.encode(`KAPSULEv1 ${t.length} `);
+  const mid = utf8.encode(` ${body.length} `);
+  return concatBytes(head, t, mid, body);
+}
