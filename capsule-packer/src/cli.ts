@@ -1,0 +1,162 @@
+/**
+ * `kapsule-pack` — for producers: identities, signed module packages, signed and encrypted capsules.
+ *   kapsule-pack keygen --out <file> [--sig ed25519|p256] [--name <label>] [--json]
+ *   kapsule-pack module <file.wasm> --key <keyfile> --hostcalls <a,b,...> [--name n] [--version v]
+ *                [--fuel N] [--memory-pages N] [--max-depth N] --out <file.kmod> [--json]
+ *   kapsule-pack capsule --kind <kind> --payload <file|-> --key <keyfile> (--to <pubfile>... | --public)
+ *                [--channel c] [--created-at <ms|ISO date>] [--logic <file.kmod|module-id>]
+ *                [--parent <capsule-id>]... [--flag key=value]... --out <file.kapsule> [--json]
+ */
+import { basename, resolve } from 'node:path';
+import { fromHex, toHex } from '../../host/src/bytes.ts';
+import { KapsuleError } from '../../host/src/errors.ts';
+import { nativeBackend } from '../../host/src/crypto/native.ts';
+import { generateIdentity, identityLabel } from '../../host/src/keys.ts';
+import { loadPublicIdentity, loadSecretIdentity, saveIdentity } from '../../host/src/keys-node.ts';
+import { writeFileAtomic } from '../../host/src/fsutil.ts';
+import { parseModulePackage, MODULE_MAGIC } from '../../host/src/parse/module.ts';
+import { parseArgs, usage, bool, str, req, list, int, bigint, type FlagSpec, type ParsedArgs } from '../../host/src/cli/args.ts';
+import { processIO, runCommand, type CliIO, type CommandResult } from '../../host/src/cli/io.ts';
+import { readInput } from '../../host/src/cli/commands/inspect.ts';
+import { buildCapsule, buildModulePackage } from './build.ts';
+import { equalBytes } from '../../host/src/bytes.ts';
+
+export const PACK_HELP = `kapsule-pack — make identities, signed module packages and signed, encrypted capsules
+
+usage:
+  kapsule-pack keygen --out <file> [--sig ed25519|p256] [--name <label>] [--json]
+  kapsule-pack module <file.wasm> --key <keyfile> --hostcalls <a,b,...> --out <file.kmod>
+               [--name <n>] [--version <v>] [--fuel N] [--memory-pages N] [--max-depth N] [--json]
+  kapsule-pack capsule --kind <kind> --payload <file|-> --key <keyfile> (--to <pubfile>... | --public)
+               --out <file.kapsule> [--channel <c>] [--created-at <ms|ISO>] [--logic <file.kmod|module-id>]
+               [--parent <capsule-id>]... [--flag key=value]... [--json]
+
+exit status: 0 success, 1 failed, 2 usage error
+`;
+
+const b = nativeBackend;
+const DEFAULT_FUEL = 10_000_000n;
+const DEFAULT_PAGES = 16;
+const DEFAULT_DEPTH = 1024;
+
+function keygen(io: CliIO, a: ParsedArgs): CommandResult {
+  if (a.positionals.length) usage('keygen takes no positional arguments');
+  const out = resolve(io.cwd, req(a, 'out'));
+  const sig = str(a, 'sig') ?? 'ed25519';
+  if (sig !== 'ed25519' && sig !== 'p256') usage(`--sig must be ed25519 or p256, got "${sig}"`);
+  const id = generateIdentity(b, sig, str(a, 'name'));
+  const paths = saveIdentity(id, out);
+  const json = {
+    identity: identityLabel(id.sigAlg, id.sigPublic), sig_alg: id.sigAlg,
+    sig_public: toHex(id.sigPublic), enc_public: toHex(id.encPublic),
+    secret_key_file: paths.secretPath, public_file: paths.publicPath,
+  };
+  return {
+    status: 0, json,
+    text: `identity ${json.identity}\nencryption key x25519:${json.enc_public}\nsecret key: ${paths.secretPath} (mode 0600)\npublic:     ${paths.publicPath}`,
+  };
+}
+
+function moduleCmd(io: CliIO, a: ParsedArgs): CommandResult {
+  if (a.positionals.length !== 1) usage('module expects exactly one <file.wasm>');
+  const wasmPath = a.positionals[0];
+  const wasm = readInput(io, wasmPath);
+  if (!(wasm.length >= 8 && wasm[0] === 0 && wasm[1] === 0x61 && wasm[2] === 0x73 && wasm[3] === 0x6d)) {
+    throw new KapsuleError('MODULE_INVALID', 'pack', `${wasmPath} is not a WebAssembly binary (no \\0asm magic)`);
+  }
+  const key = loadSecretIdentity(b, resolve(io.cwd, req(a, 'key')));
+  const hostcalls = req(a, 'hostcalls').split(',').map((s) => s.trim()).filter(Boolean);
+  const name = str(a, 'name') ?? basename(wasmPath).replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9_-]/g, '_');
+  const built = buildModulePackage(b, key, {
+    name, version: str(a, 'version') ?? '0.1.0', wasm, hostcalls,
+    fuel: bigint(a, 'fuel', 1n, 1n << 62n) ?? DEFAULT_FUEL,
+    memoryPages: int(a, 'memory-pages', 1, 65536) ?? DEFAULT_PAGES,
+    maxDepth: int(a, 'max-depth', 1, 1_000_000) ?? DEFAULT_DEPTH,
+  });
+  const out = resolve(io.cwd, req(a, 'out'));
+  writeFileAtomic(out, built.bytes, 'pack');
+  return { status: 0, json: { module_id: built.idHex, name, out, bytes: built.bytes.length }, text: built.idHex };
+}
+
+function parseCreatedAt(v: string | undefined): bigint {
+  if (v === undefined) return BigInt(Date.now());
+  if (/^\d+$/.test(v)) return BigInt(v);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) usage(`--created-at must be milliseconds since the epoch or an ISO date, got "${v}"`);
+  return BigInt(t);
+}
+
+function parseId(v: string, what: string): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(v)) usage(`${what} must be a 64-char lowercase hex id, got "${v}"`);
+  return fromHex(v);
+}
+
+async function capsuleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
+  if (a.positionals.length) usage('capsule takes no positional arguments (use --payload)');
+  const kind = req(a, 'kind');
+  const key = loadSecretIdentity(b, resolve(io.cwd, req(a, 'key')));
+  const tos = list(a, 'to');
+  const isPublic = bool(a, 'public');
+  if (isPublic && tos.length) usage('--public and --to are mutually exclusive');
+  if (!isPublic && !tos.length) usage('give at least one --to <pubfile>, or --public for a plaintext capsule');
+  const payloadArg = req(a, 'payload');
+  let payload: Uint8Array;
+  if (payloadArg === '-') {
+    if (!io.stdin) usage('--payload - needs standard input');
+    payload = await io.stdin();
+  } else payload = readInput(io, payloadArg);
+  let logic: Uint8Array | null = null;
+  const logicArg = str(a, 'logic');
+  if (logicArg !== undefined) {
+    if (/^[0-9a-f]{64}$/.test(logicArg)) logic = fromHex(logicArg);
+    else {
+      const kmod = readInput(io, logicArg);
+      if (!equalBytes(kmod.subarray(0, 4), MODULE_MAGIC)) usage(`--logic ${logicArg} is neither a module id nor a .kmod file`);
+      logic = parseModulePackage(kmod).manifest.moduleId;
+    }
+  }
+  const flags: [string, string][] = [];
+  for (const f of list(a, 'flag')) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) usage(`--flag must be key=value, got "${f}"`);
+    flags.push([f.slice(0, eq), f.slice(eq + 1)]);
+  }
+  if (new Set(flags.map(([k]) => k)).size !== flags.length) usage('a --flag key is given twice');
+  const built = buildCapsule(b, key, {
+    kind, channel: str(a, 'channel') ?? '', createdAt: parseCreatedAt(str(a, 'created-at')),
+    parents: list(a, 'parent').map((p) => parseId(p, '--parent')), flags, logic, payload,
+    to: isPublic ? 'public' : tos.map((t) => loadPublicIdentity(resolve(io.cwd, t)).encPublic),
+  });
+  const out = resolve(io.cwd, req(a, 'out'));
+  writeFileAtomic(out, built.bytes, 'pack');
+  return {
+    status: 0,
+    json: { capsule_id: built.idHex, kind, out, bytes: built.bytes.length, encrypted: !isPublic, recipients: tos.length },
+    text: built.idHex,
+  };
+}
+
+const COMMANDS: Record<string, { flags: FlagSpec; run: (io: CliIO, a: ParsedArgs) => CommandResult | Promise<CommandResult> }> = {
+  keygen: { flags: { out: 'string', sig: 'string', name: 'string' }, run: keygen },
+  module: {
+    flags: { key: 'string', hostcalls: 'string', name: 'string', version: 'string', fuel: 'string', 'memory-pages': 'string', 'max-depth': 'string', out: 'string' },
+    run: moduleCmd,
+  },
+  capsule: {
+    flags: { kind: 'string', payload: 'string', key: 'string', to: 'list', public: 'boolean', channel: 'string', 'created-at': 'string', logic: 'string', parent: 'list', flag: 'list', out: 'string' },
+    run: capsuleCmd,
+  },
+};
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    io.out(PACK_HELP);
+    return name === undefined ? 2 : 0;
+  }
+  return runCommand(io, argv.includes('--json'), () => {
+    const cmd = COMMANDS[name];
+    if (!cmd) usage(`unknown command "${name}" (see kapsule-pack --help)`);
+    return cmd.run(io, parseArgs(rest, { json: 'boolean', ...cmd.flags }));
+  });
+}

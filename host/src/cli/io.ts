@@ -1,0 +1,65 @@
+/**
+ * CLI plumbing shared by both binaries: the IO sink (so tests run `main` in-process), the JSON envelope
+ * `{"ok": true, ...}` / `{"ok": false, "error": {code, stage, message}}`, and the exit-status contract
+ * (0 success, 1 rejected/failed, 2 usage). Library code never calls process.exit.
+ */
+import { exitCodeFor, KapsuleError } from '../errors.ts';
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  isTTY: boolean;
+  /** Working directory for relative paths. */
+  cwd: string;
+  stdin?: () => Promise<Uint8Array>;
+}
+
+export function processIO(): CliIO {
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    isTTY: Boolean(process.stdout.isTTY),
+    cwd: process.cwd(),
+    stdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return new Uint8Array(Buffer.concat(chunks));
+    },
+  };
+}
+
+/** JSON with bigint support (as decimal strings would lose type: bigints become numbers when safe, else strings). */
+export function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) && x >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString()) : x));
+}
+
+export interface CommandResult {
+  /** Exit status: 0 ok, 1 rejected/failed. */
+  status: 0 | 1;
+  /** Fields for the --json object (ok is added). */
+  json: Record<string, unknown>;
+  /** Human-readable text (already formatted). */
+  text: string;
+  /** When status is 1 because of a typed error, that error (for the JSON envelope). */
+  error?: KapsuleError;
+}
+
+export async function runCommand(io: CliIO, json: boolean, f: () => Promise<CommandResult> | CommandResult): Promise<number> {
+  try {
+    const r = await f();
+    if (json) {
+      const obj: Record<string, unknown> = { ok: r.status === 0, ...r.json };
+      if (r.error) obj.error = r.error.toJSON();
+      io.out(toJson(obj) + '\n');
+    } else if (r.text) {
+      (r.status === 0 ? io.out : io.err)(r.text.endsWith('\n') ? r.text : r.text + '\n');
+      if (r.error) io.err(`error ${r.error.code} (${r.error.stage}): ${r.error.message}\n`);
+    }
+    return r.status;
+  } catch (e) {
+    if (!(e instanceof KapsuleError)) throw e;
+    if (json) io.out(toJson({ ok: false, error: e.toJSON() }) + '\n');
+    else io.err(`error ${e.code} (${e.stage}): ${e.message}\n`);
+    return exitCodeFor(e);
+  }
+}

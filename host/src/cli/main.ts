@@ -1,0 +1,70 @@
+/**
+ * `kapsule` — the operator's CLI. `main(argv, io)` is exported and testable; the bin calls it and sets the
+ * exit status. Commands: inspect, verify (more are registered as the pipeline grows).
+ */
+import type { CryptoBackend } from '../crypto/types.ts';
+import { nativeBackend } from '../crypto/native.ts';
+import { nobleBackend } from '../crypto/noble.ts';
+import { parseArgs, usage, bool, str, type FlagSpec, type ParsedArgs } from './args.ts';
+import { processIO, runCommand, type CliIO, type CommandResult } from './io.ts';
+import { inspectCommand, verifyCommand } from './commands/inspect.ts';
+
+export const KAPSULE_HELP = `kapsule — run signed, encrypted capsules in a deterministic WebAssembly sandbox
+
+usage:
+  kapsule inspect <file> [--json]           describe a .kapsule or .kmod (never decrypts)
+  kapsule verify <file> [--json]            exit 0 if signature and structure are valid, 1 if not
+
+common options:
+  --json                 one JSON object on stdout: {"ok": true, ...} or {"ok": false, "error": {...}}
+  --backend native|noble signature backend (default native; both give the same verdict)
+  -h, --help             this help
+
+exit status: 0 success, 1 a capsule or module was rejected or failed, 2 usage error
+`;
+
+interface Command {
+  flags: FlagSpec;
+  run(io: CliIO, a: ParsedArgs, b: CryptoBackend): Promise<CommandResult> | CommandResult;
+}
+
+function onePositional(a: ParsedArgs, what: string): string {
+  if (a.positionals.length !== 1) usage(`expected exactly one ${what}, got ${a.positionals.length}`);
+  return a.positionals[0];
+}
+
+export const COMMANDS: Record<string, Command> = {
+  inspect: { flags: {}, run: (io, a, b) => inspectCommand(io, b, onePositional(a, 'file')) },
+  verify: { flags: {}, run: (io, a, b) => verifyCommand(io, b, onePositional(a, 'file')) },
+};
+
+const COMMON: FlagSpec = { json: 'boolean', backend: 'string' };
+
+export function selectBackend(name: string | undefined): CryptoBackend {
+  if (name === undefined || name === 'native') return nativeBackend;
+  if (name === 'noble') return nobleBackend;
+  return usage(`--backend must be native or noble, got "${name}"`);
+}
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    io.out(KAPSULE_HELP);
+    return name === undefined ? 2 : 0;
+  }
+  // Subcommand groups ("module add", "audit verify") are registered as "module add".
+  let key = name;
+  let args = rest;
+  if (!(key in COMMANDS) && rest.length > 0 && `${name} ${rest[0]}` in COMMANDS) {
+    key = `${name} ${rest[0]}`;
+    args = rest.slice(1);
+  }
+  const json = argv.includes('--json');
+  return runCommand(io, json, async () => {
+    const cmd = COMMANDS[key];
+    if (!cmd) usage(`unknown command "${name}" (see kapsule --help)`);
+    const a = parseArgs(args, { ...COMMON, ...cmd.flags });
+    if (bool(a, 'help')) usage(KAPSULE_HELP);
+    return cmd.run(io, a, selectBackend(str(a, 'backend')));
+  });
+}

@@ -1,0 +1,42 @@
+/** Schema migrations (PRAGMA user_version = number of applied migrations). Append only; never edit a shipped step. */
+export const MIGRATIONS: string[] = [
+  /* 1 */ `
+  CREATE TABLE capsules (
+    id BLOB PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    author_alg TEXT NOT NULL,
+    author BLOB NOT NULL,
+    channel TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    logic BLOB,
+    encrypted INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    bytes BLOB NOT NULL
+  );
+  CREATE INDEX capsules_channel ON capsules(channel, created_at DESC, id);
+  CREATE INDEX capsules_author ON capsules(author, created_at DESC, id);
+  CREATE INDEX capsules_kind ON capsules(kind, created_at DESC, id);
+  CREATE TABLE edges (child BLOB NOT NULL, parent BLOB NOT NULL, PRIMARY KEY (child, parent)) WITHOUT ROWID;
+  CREATE INDEX edges_parent ON edges(parent, child);
+  CREATE TABLE heads (channel TEXT NOT NULL, id BLOB NOT NULL, PRIMARY KEY (channel, id)) WITHOUT ROWID;
+  CREATE TABLE orphans (id BLOB PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, bytes BLOB NOT NULL);
+  CREATE TABLE orphan_waits (parent BLOB NOT NULL, child BLOB NOT NULL, PRIMARY KEY (parent, child)) WITHOUT ROWID;
+  CREATE TABLE modules (
+    id BLOB PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, author BLOB NOT NULL, package BLOB NOT NULL
+  );
+  CREATE TABLE compiled_cache (key TEXT PRIMARY KEY, bytes BLOB NOT NULL);
+  CREATE TABLE results (
+    capsule_id BLOB PRIMARY KEY, module_id BLOB NOT NULL, outcome TEXT NOT NULL, output BLOB, fuel TEXT NOT NULL,
+    now INTEGER NOT NULL, input_hash BLOB NOT NULL, transcript_hash BLOB, output_hash BLOB, logs TEXT NOT NULL
+  );
+  CREATE INDEX results_module ON results(module_id);
+  CREATE TABLE trust (subject BLOB PRIMARY KEY, score TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE balances (account BLOB PRIMARY KEY, amount TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE kv (module_id TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, PRIMARY KEY (module_id, key)) WITHOUT ROWID;
+  CREATE TABLE audit (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, leaf BLOB NOT NULL);
+  CREATE TABLE merkle_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
+  CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, text TEXT NOT NULL);
+  `,
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,272 @@
+/** SQLite implementation of `Store` on better-sqlite3 12 (Node only). WAL mode; migrations on open. */
+import Database from 'better-sqlite3';
+import { KapsuleError } from '../errors.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+import type {
+  AuditRow, CapsuleQuery, CapsuleRecord, CheckpointRow, ModuleRecord, OrphanRecord, ResultRecord, Store,
+} from './types.ts';
+
+type Row = Record<string, unknown>;
+const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
+const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+export interface SqliteOptions { readonly?: boolean }
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private readonly st: Record<string, Database.Statement>;
+  private nextSeq: number;
+  private nextOrphanSeq: number;
+
+  constructor(path: string, opts: SqliteOptions = {}) {
+    try {
+      this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+      if (!opts.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+      }
+      this.db.pragma('foreign_keys = ON');
+      this.migrate(opts.readonly ?? false);
+    } catch (e) {
+      if (e instanceof KapsuleError) throw e;
+      throw new KapsuleError('STORE_ERROR', 'store', `cannot open database ${path}: ${(e as Error).message}`);
+    }
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      hasCapsule: p('SELECT 1 FROM capsules WHERE id = ?'),
+      getCapsule: p('SELECT * FROM capsules WHERE id = ?'),
+      parentsOf: p('SELECT parent FROM edges WHERE child = ? ORDER BY parent'),
+      children: p('SELECT c.* FROM edges e JOIN capsules c ON c.id = e.child WHERE e.parent = ? ORDER BY c.id'),
+      insertCapsule: p(`INSERT INTO capsules (id, seq, kind, author_alg, author, channel, created_at, logic, encrypted, status, bytes)
+                        VALUES (@id, @seq, @kind, @author_alg, @author, @channel, @created_at, @logic, @encrypted, @status, @bytes)`),
+      insertEdge: p('INSERT OR IGNORE INTO edges (child, parent) VALUES (?, ?)'),
+      delHead: p('DELETE FROM heads WHERE channel = ? AND id = ?'),
+      hasChild: p('SELECT 1 FROM edges WHERE parent = ? LIMIT 1'),
+      addHead: p('INSERT OR IGNORE INTO heads (channel, id) VALUES (?, ?)'),
+      headsAll: p('SELECT channel, id FROM heads ORDER BY channel, id'),
+      headsOf: p('SELECT channel, id FROM heads WHERE channel = ? ORDER BY id'),
+      count: p('SELECT COUNT(*) AS n FROM capsules'),
+      maxSeq: p('SELECT COALESCE(MAX(seq), 0) AS n FROM capsules'),
+      putResult: p(`INSERT OR REPLACE INTO results (capsule_id, module_id, outcome, output, fuel, now, input_hash, transcript_hash, output_hash, logs)
+                    VALUES (@capsule_id, @module_id, @outcome, @output, @fuel, @now, @input_hash, @transcript_hash, @output_hash, @logs)`),
+      getResult: p('SELECT * FROM results WHERE capsule_id = ?'),
+      resultsOfModule: p('SELECT r.* FROM results r JOIN capsules c ON c.id = r.capsule_id WHERE r.module_id = ? ORDER BY c.seq DESC LIMIT ?'),
+      addModule: p('INSERT OR IGNORE INTO modules (id, name, version, author, package) VALUES (?, ?, ?, ?, ?)'),
+      getModule: p('SELECT * FROM modules WHERE id = ?'),
+      listModules: p('SELECT * FROM modules ORDER BY name, version, id'),
+      getCompiled: p('SELECT bytes FROM compiled_cache WHERE key = ?'),
+      putCompiled: p('INSERT OR REPLACE INTO compiled_cache (key, bytes) VALUES (?, ?)'),
+      trust: p('SELECT score FROM trust WHERE subject = ?'),
+      setTrust: p('INSERT OR REPLACE INTO trust (subject, score) VALUES (?, ?)'),
+      allTrust: p('SELECT subject, score FROM trust ORDER BY subject'),
+      balance: p('SELECT amount FROM balances WHERE account = ?'),
+      setBalance: p('INSERT OR REPLACE INTO balances (account, amount) VALUES (?, ?)'),
+      allBalances: p('SELECT account, amount FROM balances ORDER BY account'),
+      kvGet: p('SELECT value FROM kv WHERE module_id = ? AND key = ?'),
+      kvSet: p('INSERT OR REPLACE INTO kv (module_id, key, value) VALUES (?, ?, ?)'),
+      kvDel: p('DELETE FROM kv WHERE module_id = ? AND key = ?'),
+      addOrphan: p('INSERT OR IGNORE INTO orphans (id, seq, bytes) VALUES (?, ?, ?)'),
+      addWait: p('INSERT OR IGNORE INTO orphan_waits (parent, child) VALUES (?, ?)'),
+      hasOrphan: p('SELECT 1 FROM orphans WHERE id = ?'),
+      waiting: p('SELECT o.* FROM orphan_waits w JOIN orphans o ON o.id = w.child WHERE w.parent = ? ORDER BY o.seq'),
+      waitsOf: p('SELECT parent FROM orphan_waits WHERE child = ? ORDER BY parent'),
+      delOrphan: p('DELETE FROM orphans WHERE id = ?'),
+      delWaits: p('DELETE FROM orphan_waits WHERE child = ?'),
+      listOrphans: p('SELECT * FROM orphans ORDER BY seq'),
+      maxOrphanSeq: p('SELECT COALESCE(MAX(seq), 0) AS n FROM orphans'),
+      appendAudit: p('INSERT INTO audit (idx, entry, leaf) VALUES (?, ?, ?)'),
+      auditSize: p('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM audit'),
+      auditRange: p('SELECT idx, entry, leaf FROM audit WHERE idx >= ? AND idx < ? ORDER BY idx'),
+      merkleGet: p('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
+      merklePut: p('INSERT OR REPLACE INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      addCheckpoint: p('INSERT OR REPLACE INTO checkpoints (size, text) VALUES (?, ?)'),
+      checkpoints: p('SELECT size, text FROM checkpoints ORDER BY size'),
+      latestCheckpoint: p('SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1'),
+    };
+    this.nextSeq = (this.st.maxSeq.get() as { n: number }).n + 1;
+    this.nextOrphanSeq = (this.st.maxOrphanSeq.get() as { n: number }).n + 1;
+  }
+
+  private migrate(readonly: boolean): void {
+    const v = this.db.pragma('user_version', { simple: true }) as number;
+    if (v > SCHEMA_VERSION) {
+      throw new KapsuleError('STORE_ERROR', 'store', `database schema version ${v} is newer than this kapsule-rt (${SCHEMA_VERSION})`);
+    }
+    if (v === SCHEMA_VERSION) return;
+    if (readonly) throw new KapsuleError('STORE_ERROR', 'store', `database schema version ${v} needs migration; open it read-write`);
+    this.db.transaction(() => {
+      for (let i = v; i < SCHEMA_VERSION; i++) this.db.exec(MIGRATIONS[i]);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+
+  transaction<T>(fn: () => T): T {
+    const seq = this.nextSeq;
+    const oseq = this.nextOrphanSeq;
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      this.nextSeq = seq;
+      this.nextOrphanSeq = oseq;
+      throw e;
+    }
+  }
+
+  close(): void { if (this.db.open) this.db.close(); }
+
+  private capsule(r: Row): CapsuleRecord {
+    const id = u8(r.id);
+    return {
+      id, seq: r.seq as number, kind: r.kind as string, authorAlg: r.author_alg as string, author: u8(r.author),
+      channel: r.channel as string, createdAt: r.created_at as number, logic: r.logic ? u8(r.logic) : null,
+      encrypted: r.encrypted === 1, status: r.status as CapsuleRecord['status'],
+      parents: (this.st.parentsOf.all(buf(id)) as Row[]).map((x) => u8(x.parent)), bytes: u8(r.bytes),
+    };
+  }
+
+  hasCapsule(id: Uint8Array): boolean { return this.st.hasCapsule.get(buf(id)) !== undefined; }
+  getCapsule(id: Uint8Array): CapsuleRecord | null {
+    const r = this.st.getCapsule.get(buf(id)) as Row | undefined;
+    return r ? this.capsule(r) : null;
+  }
+  findCapsules(q: CapsuleQuery): CapsuleRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.channel !== undefined) { where.push('channel = ?'); args.push(q.channel); }
+    if (q.kind !== undefined) { where.push('kind = ?'); args.push(q.kind); }
+    if (q.author !== undefined) { where.push('author = ?'); args.push(buf(q.author)); }
+    if (q.status !== undefined) { where.push('status = ?'); args.push(q.status); }
+    const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+    const sql = `SELECT * FROM capsules ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+                 ORDER BY created_at ${dir}, id ${dir} LIMIT ?`;
+    args.push(q.limit ?? -1);
+    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => this.capsule(r));
+  }
+  children(id: Uint8Array): CapsuleRecord[] {
+    return (this.st.children.all(buf(id)) as Row[]).map((r) => this.capsule(r));
+  }
+  topological(channel?: string): CapsuleRecord[] {
+    // Parents are always stored before children (orphans wait), so ingest order is a topological order.
+    const sql = `SELECT * FROM capsules ${channel !== undefined ? 'WHERE channel = ?' : ''} ORDER BY seq`;
+    const rows = (channel !== undefined ? this.db.prepare(sql).all(channel) : this.db.prepare(sql).all()) as Row[];
+    return rows.map((r) => this.capsule(r));
+  }
+  heads(channel?: string): { channel: string; id: Uint8Array }[] {
+    const rows = (channel !== undefined ? this.st.headsOf.all(channel) : this.st.headsAll.all()) as Row[];
+    return rows.map((r) => ({ channel: r.channel as string, id: u8(r.id) }));
+  }
+  insertCapsule(c: Omit<CapsuleRecord, 'seq'>): number {
+    const seq = this.nextSeq++;
+    this.st.insertCapsule.run({
+      id: buf(c.id), seq, kind: c.kind, author_alg: c.authorAlg, author: buf(c.author), channel: c.channel,
+      created_at: c.createdAt, logic: c.logic ? buf(c.logic) : null, encrypted: c.encrypted ? 1 : 0,
+      status: c.status, bytes: buf(c.bytes),
+    });
+    for (const p of c.parents) {
+      this.st.insertEdge.run(buf(c.id), buf(p));
+      this.st.delHead.run(c.channel, buf(p));
+    }
+    if (this.st.hasChild.get(buf(c.id)) === undefined) this.st.addHead.run(c.channel, buf(c.id));
+    return seq;
+  }
+  countCapsules(): number { return (this.st.count.get() as { n: number }).n; }
+
+  putResult(r: ResultRecord): void {
+    this.st.putResult.run({
+      capsule_id: buf(r.capsuleId), module_id: buf(r.moduleId), outcome: r.outcome,
+      output: r.output ? buf(r.output) : null, fuel: r.fuel.toString(), now: Number(r.now),
+      input_hash: buf(r.inputHash), transcript_hash: r.transcriptHash ? buf(r.transcriptHash) : null,
+      output_hash: r.outputHash ? buf(r.outputHash) : null, logs: JSON.stringify(r.logs),
+    });
+  }
+  private result(r: Row): ResultRecord {
+    return {
+      capsuleId: u8(r.capsule_id), moduleId: u8(r.module_id), outcome: r.outcome as string,
+      output: r.output ? u8(r.output) : null, fuel: BigInt(r.fuel as string), now: BigInt(r.now as number),
+      inputHash: u8(r.input_hash), transcriptHash: r.transcript_hash ? u8(r.transcript_hash) : null,
+      outputHash: r.output_hash ? u8(r.output_hash) : null, logs: JSON.parse(r.logs as string) as string[],
+    };
+  }
+  getResult(capsuleId: Uint8Array): ResultRecord | null {
+    const r = this.st.getResult.get(buf(capsuleId)) as Row | undefined;
+    return r ? this.result(r) : null;
+  }
+  resultsOfModule(moduleId: Uint8Array, limit = -1): ResultRecord[] {
+    return (this.st.resultsOfModule.all(buf(moduleId), limit) as Row[]).map((r) => this.result(r));
+  }
+
+  addModule(m: ModuleRecord): boolean {
+    return this.st.addModule.run(buf(m.id), m.name, m.version, buf(m.author), buf(m.package)).changes === 1;
+  }
+  private module(r: Row): ModuleRecord {
+    return { id: u8(r.id), name: r.name as string, version: r.version as string, author: u8(r.author), package: u8(r.package) };
+  }
+  getModule(id: Uint8Array): ModuleRecord | null {
+    const r = this.st.getModule.get(buf(id)) as Row | undefined;
+    return r ? this.module(r) : null;
+  }
+  listModules(): ModuleRecord[] { return (this.st.listModules.all() as Row[]).map((r) => this.module(r)); }
+  getCompiled(key: string): Uint8Array | undefined {
+    const r = this.st.getCompiled.get(key) as Row | undefined;
+    return r ? u8(r.bytes) : undefined;
+  }
+  putCompiled(key: string, bytes: Uint8Array): void { this.st.putCompiled.run(key, buf(bytes)); }
+
+  trustScore(subject: Uint8Array): bigint {
+    const r = this.st.trust.get(buf(subject)) as Row | undefined;
+    return r ? BigInt(r.score as string) : 0n;
+  }
+  balance(account: Uint8Array): bigint {
+    const r = this.st.balance.get(buf(account)) as Row | undefined;
+    return r ? BigInt(r.amount as string) : 0n;
+  }
+  kvGet(moduleId: string, key: Uint8Array): Uint8Array | null {
+    const r = this.st.kvGet.get(moduleId, buf(key)) as Row | undefined;
+    return r ? u8(r.value) : null;
+  }
+  setTrust(subject: Uint8Array, score: bigint): void { this.st.setTrust.run(buf(subject), score.toString()); }
+  setBalance(account: Uint8Array, amount: bigint): void { this.st.setBalance.run(buf(account), amount.toString()); }
+  kvSet(moduleId: string, key: Uint8Array, value: Uint8Array | null): void {
+    if (value === null) this.st.kvDel.run(moduleId, buf(key));
+    else this.st.kvSet.run(moduleId, buf(key), buf(value));
+  }
+  allTrust(): { subject: Uint8Array; score: bigint }[] {
+    return (this.st.allTrust.all() as Row[]).map((r) => ({ subject: u8(r.subject), score: BigInt(r.score as string) }));
+  }
+  allBalances(): { account: Uint8Array; amount: bigint }[] {
+    return (this.st.allBalances.all() as Row[]).map((r) => ({ account: u8(r.account), amount: BigInt(r.amount as string) }));
+  }
+
+  addOrphan(o: Omit<OrphanRecord, 'seq'>): void {
+    if (this.st.addOrphan.run(buf(o.id), this.nextOrphanSeq, buf(o.bytes)).changes === 1) this.nextOrphanSeq++;
+    for (const p of o.missing) this.st.addWait.run(buf(p), buf(o.id));
+  }
+  hasOrphan(id: Uint8Array): boolean { return this.st.hasOrphan.get(buf(id)) !== undefined; }
+  private orphan(r: Row): OrphanRecord {
+    const id = u8(r.id);
+    return { id, seq: r.seq as number, bytes: u8(r.bytes), missing: (this.st.waitsOf.all(buf(id)) as Row[]).map((x) => u8(x.parent)) };
+  }
+  orphansWaitingFor(parent: Uint8Array): OrphanRecord[] {
+    return (this.st.waiting.all(buf(parent)) as Row[]).map((r) => this.orphan(r));
+  }
+  removeOrphan(id: Uint8Array): void { this.st.delWaits.run(buf(id)); this.st.delOrphan.run(buf(id)); }
+  listOrphans(): OrphanRecord[] { return (this.st.listOrphans.all() as Row[]).map((r) => this.orphan(r)); }
+
+  appendAudit(entry: Uint8Array, leaf: Uint8Array): number {
+    const idx = this.auditSize();
+    this.st.appendAudit.run(idx, buf(entry), buf(leaf));
+    return idx;
+  }
+  auditSize(): number { return (this.st.auditSize.get() as { n: number }).n; }
+  auditRange(from: number, to: number): AuditRow[] {
+    return (this.st.auditRange.all(from, to) as Row[]).map((r) => ({ index: r.idx as number, entry: u8(r.entry), leaf: u8(r.leaf) }));
+  }
+  merkleGet(level: number, index: number): Uint8Array | undefined {
+    const r = this.st.merkleGet.get(level, index) as Row | undefined;
+    return r ? u8(r.hash) : undefined;
+  }
+  merklePut(level: number, index: number, hash: Uint8Array): void { this.st.merklePut.run(level, index, buf(hash)); }
+  addCheckpoint(c: CheckpointRow): void { this.st.addCheckpoint.run(c.size, c.text); }
+  checkpoints(): CheckpointRow[] { return this.st.checkpoints.all() as CheckpointRow[]; }
+  latestCheckpoint(): CheckpointRow | null { return (this.st.latestCheckpoint.get() as CheckpointRow | undefined) ?? null; }
+}
