@@ -8,12 +8,24 @@ import { nobleBackend } from '../crypto/noble.ts';
 import { parseArgs, usage, bool, str, type FlagSpec, type ParsedArgs } from './args.ts';
 import { processIO, runCommand, type CliIO, type CommandResult } from './io.ts';
 import { inspectCommand, verifyCommand } from './commands/inspect.ts';
+import {
+  headsCommand, ingestCommand, lsCommand, moduleAddCommand, orphansCommand, runCommandImpl, showCommand,
+} from './commands/runtime.ts';
 
 export const KAPSULE_HELP = `kapsule — run signed, encrypted capsules in a deterministic WebAssembly sandbox
 
 usage:
   kapsule inspect <file> [--json]           describe a .kapsule or .kmod (never decrypts)
   kapsule verify <file> [--json]            exit 0 if signature and structure are valid, 1 if not
+  kapsule module add <file.kmod>... --db <path>
+  kapsule run <file.kapsule> --key <keyfile> --db <path> [--modules <dir>] [--now <ms>]
+                                            full pipeline for one capsule: verify, decrypt, execute, store, audit
+  kapsule ingest <file|dir>... [--key <keyfile>] --db <path> [--modules <dir>]
+                                            batch ingest with a summary (exit 1 if any capsule was rejected)
+  kapsule ls --db <path> [--channel c] [--kind k] [--limit N]
+  kapsule show <id> --db <path>             one capsule with its result and children
+  kapsule orphans --db <path>               capsules waiting for their parents
+  kapsule heads --db <path> [--channel c]   DAG heads per channel
 
 common options:
   --json                 one JSON object on stdout: {"ok": true, ...} or {"ok": false, "error": {...}}
@@ -36,6 +48,13 @@ function onePositional(a: ParsedArgs, what: string): string {
 export const COMMANDS: Record<string, Command> = {
   inspect: { flags: {}, run: (io, a, b) => inspectCommand(io, b, onePositional(a, 'file')) },
   verify: { flags: {}, run: (io, a, b) => verifyCommand(io, b, onePositional(a, 'file')) },
+  'module add': { flags: { db: 'string' }, run: moduleAddCommand },
+  run: { flags: { key: 'string', db: 'string', modules: 'string', now: 'string' }, run: runCommandImpl },
+  ingest: { flags: { key: 'string', db: 'string', modules: 'string' }, run: ingestCommand },
+  ls: { flags: { db: 'string', channel: 'string', kind: 'string', limit: 'string' }, run: lsCommand },
+  show: { flags: { db: 'string' }, run: showCommand },
+  orphans: { flags: { db: 'string' }, run: orphansCommand },
+  heads: { flags: { db: 'string', channel: 'string' }, run: headsCommand },
 };
 
 const COMMON: FlagSpec = { json: 'boolean', backend: 'string' };

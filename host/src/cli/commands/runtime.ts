@@ -1,0 +1,210 @@
+/** Commands over a store: module add, run, ingest, ls, show, orphans, heads. */
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { toHex } from '../../bytes.ts';
+import { KapsuleError, type ErrorCode } from '../../errors.ts';
+import type { CryptoBackend } from '../../crypto/types.ts';
+import { openRuntime } from '../../node.ts';
+import type { Runtime } from '../../runtime.ts';
+import type { IngestResult } from '../../pipeline.ts';
+import type { CapsuleRecord } from '../../store/types.ts';
+import { parseCapsule } from '../../parse/capsule.ts';
+import { bool, list, req, str, int, usage, type ParsedArgs } from '../args.ts';
+import type { CliIO, CommandResult } from '../io.ts';
+import { decodeForDisplay, describeCapsule, renderText } from '../describe.ts';
+import { readInput } from './inspect.ts';
+
+export function withRuntime<T>(io: CliIO, a: ParsedArgs, b: CryptoBackend, needKey: boolean, f: (rt: Runtime) => T): T {
+  const keyPath = str(a, 'key');
+  if (needKey && keyPath === undefined) usage('--key <keyfile> is required');
+  const rt = openRuntime({
+    db: resolve(io.cwd, req(a, 'db')), backend: b,
+    identity: keyPath !== undefined ? resolve(io.cwd, keyPath) : null,
+  });
+  try { return f(rt); } finally { rt.close(); }
+}
+
+function listFiles(io: CliIO, paths: string[], ext: string): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    const abs = resolve(io.cwd, p);
+    let st;
+    try { st = statSync(abs); } catch { throw new KapsuleError('IO_ERROR', 'receive', `cannot read ${p}: no such file or directory`); }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(abs).sort()) if (name.endsWith(ext)) out.push(join(abs, name));
+    } else out.push(abs);
+  }
+  return out;
+}
+
+function addModulesFrom(io: CliIO, rt: Runtime, dir: string | undefined): { id: string; name: string; added: boolean }[] {
+  if (dir === undefined) return [];
+  return listFiles(io, [dir], '.kmod').map((f) => rt.addModule(readInput(io, f)));
+}
+
+export function moduleAddCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  if (a.positionals.length === 0) usage('module add expects one or more <file.kmod>');
+  return withRuntime(io, a, b, false, (rt) => {
+    const added = a.positionals.map((f) => ({ file: f, ...rt.addModule(readInput(io, f)) }));
+    return {
+      status: 0, json: { modules: added },
+      text: added.map((m) => `${m.added ? 'added' : 'present'}  ${m.name}@${m.version}  ${m.id}`).join('\n'),
+    };
+  });
+}
+
+function resultJson(r: IngestResult): Record<string, unknown> {
+  const o: Record<string, unknown> = { id: r.id, status: r.status };
+  if (r.kind !== undefined) o.kind = r.kind;
+  if (r.module !== undefined) o.module = r.module;
+  if (r.fuel !== undefined) o.fuel = r.fuel;
+  if (r.output !== undefined) {
+    const d = decodeForDisplay(r.output);
+    o.result = d.value;
+    o.result_encoding = d.encoding;
+  }
+  if (r.logs?.length) o.logs = r.logs;
+  if (r.missing) o.missing = r.missing;
+  if (r.error) o.error = r.error.toJSON();
+  if (r.resolved?.length) o.resolved = r.resolved.map(resultJson);
+  return o;
+}
+
+function resultText(r: IngestResult): string {
+  const lines = [`id      ${r.id ?? '(unparsable)'}`, `status  ${r.status}`];
+  if (r.kind) lines.push(`kind    ${r.kind}`);
+  if (r.module) lines.push(`module  ${r.module}`);
+  if (r.fuel !== undefined) lines.push(`fuel    ${r.fuel}`);
+  if (r.output !== undefined) {
+    const d = decodeForDisplay(r.output);
+    lines.push(`result  ${d.encoding === 'json' ? JSON.stringify(d.value) : String(d.value)}`);
+  }
+  for (const l of r.logs ?? []) lines.push(`log     ${l}`);
+  if (r.missing) lines.push(`waiting for parents: ${r.missing.join(', ')}`);
+  if (r.error) lines.push(`error   ${r.error.code} (${r.error.stage}): ${r.error.message}`);
+  for (const x of r.resolved ?? []) lines.push(`resolved orphan ${x.id}: ${x.status}${x.error ? ' ' + x.error.code : ''}`);
+  return lines.join('\n');
+}
+
+export function runCommandImpl(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  if (a.positionals.length !== 1) usage('run expects exactly one <file.kapsule>');
+  const bytes = readInput(io, a.positionals[0]);
+  return withRuntime(io, a, b, true, (rt) => {
+    addModulesFrom(io, rt, str(a, 'modules'));
+    const nowArg = str(a, 'now');
+    if (nowArg !== undefined && !/^\d+$/.test(nowArg)) usage('--now must be milliseconds since the epoch');
+    const r = rt.ingest(bytes, nowArg !== undefined ? { now: BigInt(nowArg) } : {});
+    rt.checkpoint();
+    const status = r.status === 'rejected' ? 1 : 0;
+    return { status, json: resultJson(r), text: resultText(r), error: r.error };
+  });
+}
+
+export function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  if (a.positionals.length === 0) usage('ingest expects one or more <file|dir>');
+  const files = listFiles(io, a.positionals, '.kapsule');
+  return withRuntime(io, a, b, false, (rt) => {
+    addModulesFrom(io, rt, str(a, 'modules'));
+    const counts: Record<string, number> = {};
+    const rejected: Record<string, number> = {};
+    const items: Record<string, unknown>[] = [];
+    const quiet = bool(a, 'json');
+    const tty = io.isTTY && !quiet;
+    const t0 = performance.now();
+    const tally = (r: IngestResult) => {
+      counts[r.status] = (counts[r.status] ?? 0) + 1;
+      if (r.error) rejected[r.error.code] = (rejected[r.error.code] ?? 0) + 1;
+      for (const x of r.resolved ?? []) tally(x);
+    };
+    rt.ingestBatch((function* () { for (const f of files) yield readInput(io, f); })(), (r, i) => {
+      tally(r);
+      items.push({ file: files[i], ...resultJson(r) });
+      if (tty) {
+        const w = 30;
+        const done = Math.round(((i + 1) / files.length) * w);
+        io.err(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${i + 1}/${files.length}`);
+      } else if (!quiet) {
+        io.out(`${r.status.padEnd(13)} ${r.id ?? '-'}  ${files[i]}${r.error ? `  ${r.error.code}` : ''}\n`);
+      }
+    });
+    if (tty) io.err('\n');
+    const secs = (performance.now() - t0) / 1000;
+    const pending = rt.orphans().length;
+    const summary = {
+      files: files.length, counts, rejected_by_code: rejected, pending_orphans: pending,
+      seconds: Number(secs.toFixed(3)), capsules_per_second: Number((files.length / Math.max(secs, 1e-9)).toFixed(1)),
+    };
+    const text = [
+      `ingested ${files.length} capsule file(s) in ${secs.toFixed(2)} s (${summary.capsules_per_second}/s)`,
+      ...Object.entries(counts).sort().map(([k, v]) => `  ${k.padEnd(14)} ${v}`),
+      ...Object.entries(rejected).sort().map(([k, v]) => `  rejected ${k}: ${v}`),
+      `  pending orphans ${pending}`,
+    ].join('\n');
+    const anyRejected = (counts.rejected ?? 0) > 0;
+    return { status: anyRejected ? 1 : 0, json: { summary, capsules: items }, text, ...(anyRejected ? {} : {}) };
+  });
+}
+
+function recordJson(c: CapsuleRecord): Record<string, unknown> {
+  return {
+    id: toHex(c.id), seq: c.seq, kind: c.kind, status: c.status, channel: c.channel,
+    author: { alg: c.authorAlg, key: toHex(c.author) }, created_at: c.createdAt,
+    parents: c.parents.map(toHex), logic: c.logic ? toHex(c.logic) : null, encrypted: c.encrypted,
+  };
+}
+
+export function lsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  if (a.positionals.length) usage('ls takes no positional arguments');
+  return withRuntime(io, a, b, false, (rt) => {
+    const rows = rt.query({ channel: str(a, 'channel'), kind: str(a, 'kind'), limit: int(a, 'limit', 1, 1_000_000) });
+    const text = rows.length === 0 ? '(no capsules)' : rows.map((c) =>
+      `${toHex(c.id).slice(0, 16)}  ${c.kind.padEnd(8)} ${c.status.padEnd(13)} ${new Date(c.createdAt).toISOString()}  #${c.channel}`).join('\n');
+    return { status: 0, json: { capsules: rows.map(recordJson) }, text };
+  });
+}
+
+export function showCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  if (a.positionals.length !== 1) usage('show expects exactly one <id>');
+  const idArg = a.positionals[0];
+  if (!/^[0-9a-f]{4,64}$/.test(idArg)) usage(`<id> must be hex (a prefix of at least 4 characters is enough), got "${idArg}"`);
+  return withRuntime(io, a, b, false, (rt) => {
+    let c = idArg.length === 64 ? rt.get(idArg) : null;
+    if (idArg.length < 64) {
+      const matches = rt.query({}).filter((x) => toHex(x.id).startsWith(idArg));
+      if (matches.length > 1) usage(`id prefix ${idArg} is ambiguous (${matches.length} capsules)`);
+      if (matches.length === 1) c = rt.get(matches[0].id);
+    }
+    if (!c) throw new KapsuleError('USAGE', 'store', `no capsule ${idArg} in the store`);
+    const parsed = parseCapsule(c.bytes);
+    const d: Record<string, unknown> = { ...describeCapsule(parsed, c.id), status: c.status, children: rt.children(toHex(c.id)).map((x) => toHex(x.id)) };
+    if (c.result) {
+      const out = c.result.output ? decodeForDisplay(c.result.output) : null;
+      d.result = {
+        module: toHex(c.result.moduleId), outcome: c.result.outcome, fuel: c.result.fuel, now: c.result.now,
+        output: out?.value ?? null, output_encoding: out?.encoding ?? null, logs: c.result.logs,
+      };
+    }
+    const text = renderText({ ...d, result: undefined }) + (c.result
+      ? `result    ${JSON.stringify((d.result as Record<string, unknown>).output)}\nfuel      ${c.result.fuel}\nmodule    ${toHex(c.result.moduleId)}\n`
+      : '');
+    return { status: 0, json: d, text };
+  });
+}
+
+export function orphansCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  return withRuntime(io, a, b, false, (rt) => {
+    const o = rt.orphans();
+    return {
+      status: 0, json: { orphans: o },
+      text: o.length === 0 ? '(no pending orphans)' : o.map((x) => `${x.id}  ${x.kind}  waiting for ${x.missing.join(', ')}`).join('\n'),
+    };
+  });
+}
+
+export function headsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  return withRuntime(io, a, b, false, (rt) => {
+    const h = rt.heads(str(a, 'channel'));
+    return { status: 0, json: { heads: h }, text: h.map((x) => `#${x.channel}  ${x.id}`).join('\n') || '(empty store)' };
+  });
+}
+

@@ -1,0 +1,40 @@
+/**
+ * Node entry point: `openRuntime({ db, identity, policy })` on an embedded SQLite file with the native crypto
+ * fast path. Import the portable core from `host/src/index.ts` instead when you bring your own store.
+ */
+import { nativeBackend } from './crypto/native.ts';
+import type { CryptoBackend } from './crypto/types.ts';
+import type { SecretIdentity } from './keys.ts';
+import { loadSecretIdentity } from './keys-node.ts';
+import type { RuntimePolicy } from './modules.ts';
+import { Runtime } from './runtime.ts';
+import { SqliteStore } from './store/sqlite.ts';
+
+export interface OpenRuntimeOptions {
+  /** Path of the SQLite file (created if missing), or ':memory:'. */
+  db: string;
+  /** The device identity, or the path of its secret key file; null for a device that decrypts nothing. */
+  identity?: SecretIdentity | string | null;
+  policy?: RuntimePolicy;
+  backend?: CryptoBackend;
+  origin?: string;
+}
+
+export function openRuntime(opts: OpenRuntimeOptions): Runtime {
+  const backend = opts.backend ?? nativeBackend;
+  const identity = typeof opts.identity === 'string' ? loadSecretIdentity(backend, opts.identity) : (opts.identity ?? null);
+  const store = new SqliteStore(opts.db);
+  try {
+    const rt = new Runtime({ store, backend, identity, policy: opts.policy, origin: opts.origin });
+    rt.resumeOrphans();
+    return rt;
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}
+
+export { Runtime } from './runtime.ts';
+export type { IngestResult, IngestStatus } from './pipeline.ts';
+export type { RuntimePolicy } from './modules.ts';
+export { KapsuleError } from './errors.ts';

@@ -1,0 +1,119 @@
+/**
+ * The embeddable runtime (portable core): one object that owns the store, the module registry, the sandbox and
+ * the audit log, and carries capsules through the pipeline. Node users call `openRuntime` from
+ * `host/src/node.ts`, which opens a SQLite file; other platforms pass any `Store`.
+ */
+import { fromHex, toHex } from './bytes.ts';
+import { KapsuleError } from './errors.ts';
+import type { CryptoBackend } from './crypto/types.ts';
+import type { SecretIdentity } from './keys.ts';
+import { Sandbox, type CompiledCache } from './execute/index.ts';
+import type { CapsuleQuery, CapsuleRecord, ResultRecord, Store } from './store/types.ts';
+import { AuditLog } from './audit/log.ts';
+import { ModuleRegistry, type RuntimePolicy } from './modules.ts';
+import { Pipeline, type IngestResult } from './pipeline.ts';
+import { parseCapsule } from './parse/capsule.ts';
+
+export interface RuntimeOptions {
+  store: Store;
+  backend: CryptoBackend;
+  /** The device identity: decrypts capsules addressed to it, is the `owner` of runs, signs audit checkpoints. */
+  identity: SecretIdentity | null;
+  policy?: RuntimePolicy;
+  /** Checkpoint origin line (C2SP tlog-checkpoint). */
+  origin?: string;
+}
+
+export class Runtime {
+  readonly store: Store;
+  readonly audit: AuditLog;
+  readonly modules: ModuleRegistry;
+  readonly sandbox: Sandbox;
+  private readonly pipeline: Pipeline;
+  private closed = false;
+
+  constructor(readonly opts: RuntimeOptions) {
+    const { store, backend, identity } = opts;
+    this.store = store;
+    const cache: CompiledCache = {
+      get: (k) => store.getCompiled(k),
+      set: (k, v) => store.putCompiled(k, v),
+    };
+    this.sandbox = new Sandbox({ sha256: (x) => backend.sha256(x), cache });
+    this.audit = new AuditLog(backend, store, identity, opts.origin ?? 'kapsule-rt/audit');
+    this.modules = new ModuleRegistry(backend, store, this.sandbox, this.audit, opts.policy ?? {});
+    this.pipeline = new Pipeline(backend, store, this.modules, this.audit, {
+      owner: identity?.sigPublic ?? new Uint8Array(32),
+      enc: identity ? { encSecret: identity.encSecret, encPublic: identity.encPublic } : null,
+    });
+  }
+
+  private open(): void {
+    if (this.closed) throw new KapsuleError('USAGE', 'store', 'runtime is closed');
+  }
+
+  /** Carry one capsule through the pipeline. Never throws for a bad capsule: see `result.status`/`result.error`. */
+  ingest(bytes: Uint8Array, opts: { now?: bigint } = {}): IngestResult {
+    this.open();
+    return this.pipeline.ingest(bytes, opts);
+  }
+
+  /** Ingest many, then write one signed checkpoint for the batch. */
+  ingestBatch(items: Iterable<Uint8Array>, onEach?: (r: IngestResult, i: number) => void): IngestResult[] {
+    this.open();
+    const out: IngestResult[] = [];
+    let i = 0;
+    for (const bytes of items) {
+      const r = this.pipeline.ingest(bytes);
+      out.push(r);
+      onEach?.(r, i++);
+    }
+    this.checkpoint();
+    return out;
+  }
+
+  addModule(kmod: Uint8Array): { id: string; name: string; version: string; added: boolean } {
+    this.open();
+    return this.modules.add(kmod);
+  }
+
+  /** Process orphans whose parents are all present (e.g. after a crash between two commits). */
+  resumeOrphans(): IngestResult[] {
+    this.open();
+    const present = this.store.listOrphans().flatMap((o) => o.missing).filter((p) => this.store.hasCapsule(p));
+    return this.pipeline.resolveOrphans(present);
+  }
+
+  get(id: string | Uint8Array): (CapsuleRecord & { result: ResultRecord | null }) | null {
+    const raw = typeof id === 'string' ? fromHex(id) : id;
+    const c = this.store.getCapsule(raw);
+    return c ? { ...c, result: this.store.getResult(raw) } : null;
+  }
+
+  query(q: CapsuleQuery = {}): CapsuleRecord[] { return this.store.findCapsules(q); }
+  children(id: string): CapsuleRecord[] { return this.store.children(fromHex(id)); }
+  heads(channel?: string): { channel: string; id: string }[] {
+    return this.store.heads(channel).map((h) => ({ channel: h.channel, id: toHex(h.id) }));
+  }
+  orphans(): { id: string; missing: string[]; kind: string }[] {
+    return this.store.listOrphans().map((o) => ({ id: toHex(o.id), missing: o.missing.map(toHex), kind: parseCapsule(o.bytes).core.kind }));
+  }
+  trustScores(): { subject: string; score: bigint }[] {
+    return this.store.allTrust().map((t) => ({ subject: toHex(t.subject), score: t.score }));
+  }
+  balances(): { account: string; amount: bigint }[] {
+    return this.store.allBalances().map((t) => ({ account: toHex(t.account), amount: t.amount }));
+  }
+
+  /** Sign a checkpoint of the audit log if it grew (needs a device identity). */
+  checkpoint(): string | null {
+    this.open();
+    return this.audit.checkpoint();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.store.close();
+  }
+}
