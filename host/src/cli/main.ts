@@ -8,9 +8,9 @@ import { nobleBackend } from '../crypto/noble.ts';
 import { parseArgs, usage, bool, str, type FlagSpec, type ParsedArgs } from './args.ts';
 import { processIO, runCommand, type CliIO, type CommandResult } from './io.ts';
 import { inspectCommand, verifyCommand } from './commands/inspect.ts';
-import {
-  headsCommand, ingestCommand, lsCommand, moduleAddCommand, orphansCommand, runCommandImpl, showCommand,
-} from './commands/runtime.ts';
+
+/** Store-backed commands load SQLite and the sandbox only when used (inspect/verify stay light). */
+const rt = () => import('./commands/runtime.ts');
 
 export const KAPSULE_HELP = `kapsule — run signed, encrypted capsules in a deterministic WebAssembly sandbox
 
@@ -48,13 +48,13 @@ function onePositional(a: ParsedArgs, what: string): string {
 export const COMMANDS: Record<string, Command> = {
   inspect: { flags: {}, run: (io, a, b) => inspectCommand(io, b, onePositional(a, 'file')) },
   verify: { flags: {}, run: (io, a, b) => verifyCommand(io, b, onePositional(a, 'file')) },
-  'module add': { flags: { db: 'string' }, run: moduleAddCommand },
-  run: { flags: { key: 'string', db: 'string', modules: 'string', now: 'string' }, run: runCommandImpl },
-  ingest: { flags: { key: 'string', db: 'string', modules: 'string' }, run: ingestCommand },
-  ls: { flags: { db: 'string', channel: 'string', kind: 'string', limit: 'string' }, run: lsCommand },
-  show: { flags: { db: 'string' }, run: showCommand },
-  orphans: { flags: { db: 'string' }, run: orphansCommand },
-  heads: { flags: { db: 'string', channel: 'string' }, run: headsCommand },
+  'module add': { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).moduleAddCommand(io, a, b) },
+  run: { flags: { key: 'string', db: 'string', modules: 'string', now: 'string' }, run: async (io, a, b) => (await rt()).runCommandImpl(io, a, b) },
+  ingest: { flags: { key: 'string', db: 'string', modules: 'string' }, run: async (io, a, b) => (await rt()).ingestCommand(io, a, b) },
+  ls: { flags: { db: 'string', channel: 'string', kind: 'string', limit: 'string' }, run: async (io, a, b) => (await rt()).lsCommand(io, a, b) },
+  show: { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).showCommand(io, a, b) },
+  orphans: { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).orphansCommand(io, a, b) },
+  heads: { flags: { db: 'string', channel: 'string' }, run: async (io, a, b) => (await rt()).headsCommand(io, a, b) },
 };
 
 const COMMON: FlagSpec = { json: 'boolean', backend: 'string' };

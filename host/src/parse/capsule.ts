@@ -22,6 +22,8 @@ export const ENC_X25519_XCHACHA = 1;
 export const STANZA_BODY_BYTES = 48;
 export const PAYLOAD_NONCE_BYTES = 24;
 export const AEAD_TAG_BYTES = 16;
+/** Largest created_at (ms): 8.64e15, the ECMAScript date range; keeps times exact in doubles and SQLite integers. */
+export const MAX_CREATED_AT = 8_640_000_000_000_000n;
 
 export interface RecipientStanza {
   /** Recipient's X25519 public key. */
@@ -104,6 +106,7 @@ function parseCore(r: Reader): CapsuleCore {
   const author = r.bytes(SIG_SIZES[sigAlg].publicKey, 'author');
   const channel = r.text('channel', 1, 0, LIMITS.maxChannelBytes, CHANNEL_PATTERN);
   const createdAt = r.u64('created_at');
+  if (createdAt > MAX_CREATED_AT) r.fail('created_at', `exceeds ${MAX_CREATED_AT} (the largest representable date)`);
   const nParents = r.u8('parent_count');
   if (nParents > LIMITS.maxParents) r.fail('parent_count', `${nParents} exceeds ${LIMITS.maxParents}`);
   const parents: Uint8Array[] = [];
