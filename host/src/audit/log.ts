@@ -4,7 +4,7 @@
  * consistent with the previous checkpoint.
  */
 import { KapsuleError } from '../errors.ts';
-import { equalBytes } from '../bytes.ts';
+import { equalBytes, toHex } from '../bytes.ts';
 import type { CryptoBackend } from '../crypto/types.ts';
 import type { SecretIdentity } from '../keys.ts';
 import type { Store } from '../store/types.ts';
@@ -62,8 +62,16 @@ export class AuditLog {
       }
     }
     const id = this.identity;
+    const signer = `${id.sigAlg}:${toHex(id.sigPublic)}`;
+    const known = this.store.getMeta('checkpoint_signer');
+    if (known !== null && known !== signer) {
+      throw new KapsuleError('AUDIT_INVALID', 'audit', `this log's checkpoints are signed by ${known}; refusing to sign with another key`);
+    }
     const text = signCheckpoint(this.b, id.sigAlg, id.sigSecret, id.sigPublic, this.keyName(), { origin: this.origin, size, root });
-    this.store.transaction(() => this.store.addCheckpoint({ size, text }));
+    this.store.transaction(() => {
+      if (known === null) this.store.setMeta('checkpoint_signer', signer);
+      this.store.addCheckpoint({ size, text });
+    });
     return text;
   }
 }

@@ -11,6 +11,7 @@ import { inspectCommand, verifyCommand } from './commands/inspect.ts';
 
 /** Store-backed commands load SQLite and the sandbox only when used (inspect/verify stay light). */
 const rt = () => import('./commands/runtime.ts');
+const au = () => import('./commands/audit.ts');
 
 export const KAPSULE_HELP = `kapsule — run signed, encrypted capsules in a deterministic WebAssembly sandbox
 
@@ -26,6 +27,12 @@ usage:
   kapsule show <id> --db <path>             one capsule with its result and children
   kapsule orphans --db <path>               capsules waiting for their parents
   kapsule heads --db <path> [--channel c]   DAG heads per channel
+  kapsule audit verify --db <path> [--checkpoint <file>]... [--signer <pubfile|alg:hex>]
+                                            recompute the audit Merkle tree, check checkpoints; exit 1 on tampering
+  kapsule audit show --db <path> [--since N]
+  kapsule audit prove <index> --db <path>   inclusion proof against the latest checkpoint
+  kapsule audit checkpoint --db <path> --out <file>
+                                            export the latest signed checkpoint to keep elsewhere
 
 common options:
   --json                 one JSON object on stdout: {"ok": true, ...} or {"ok": false, "error": {...}}
@@ -54,6 +61,10 @@ export const COMMANDS: Record<string, Command> = {
   ls: { flags: { db: 'string', channel: 'string', kind: 'string', limit: 'string' }, run: async (io, a, b) => (await rt()).lsCommand(io, a, b) },
   show: { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).showCommand(io, a, b) },
   orphans: { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).orphansCommand(io, a, b) },
+  'audit verify': { flags: { db: 'string', checkpoint: 'list', signer: 'string' }, run: async (io, a, b) => (await au()).auditVerifyCommand(io, a, b) },
+  'audit show': { flags: { db: 'string', since: 'string' }, run: async (io, a) => (await au()).auditShowCommand(io, a) },
+  'audit prove': { flags: { db: 'string' }, run: async (io, a, b) => (await au()).auditProveCommand(io, a, b) },
+  'audit checkpoint': { flags: { db: 'string', out: 'string' }, run: async (io, a) => (await au()).auditCheckpointCommand(io, a) },
   heads: { flags: { db: 'string', channel: 'string' }, run: async (io, a, b) => (await rt()).headsCommand(io, a, b) },
 };
 

@@ -38,5 +38,8 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE merkle_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
   CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, text TEXT NOT NULL);
   `,
+  /* 2: facts about the store itself (device public identity that signs checkpoints, origin). */ `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  `,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;

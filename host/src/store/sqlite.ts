@@ -79,6 +79,8 @@ export class SqliteStore implements Store {
       auditRange: p('SELECT idx, entry, leaf FROM audit WHERE idx >= ? AND idx < ? ORDER BY idx'),
       merkleGet: p('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
       merklePut: p('INSERT OR REPLACE INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      getMeta: p('SELECT value FROM meta WHERE key = ?'),
+      setMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       addCheckpoint: p('INSERT OR REPLACE INTO checkpoints (size, text) VALUES (?, ?)'),
       checkpoints: p('SELECT size, text FROM checkpoints ORDER BY size'),
       latestCheckpoint: p('SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1'),
@@ -266,6 +268,11 @@ export class SqliteStore implements Store {
     return r ? u8(r.hash) : undefined;
   }
   merklePut(level: number, index: number, hash: Uint8Array): void { this.st.merklePut.run(level, index, buf(hash)); }
+  getMeta(key: string): string | null {
+    const r = this.st.getMeta.get(key) as Row | undefined;
+    return r ? (r.value as string) : null;
+  }
+  setMeta(key: string, value: string): void { this.st.setMeta.run(key, value); }
   addCheckpoint(c: CheckpointRow): void { this.st.addCheckpoint.run(c.size, c.text); }
   checkpoints(): CheckpointRow[] { return this.st.checkpoints.all() as CheckpointRow[]; }
   latestCheckpoint(): CheckpointRow | null { return (this.st.latestCheckpoint.get() as CheckpointRow | undefined) ?? null; }

@@ -113,6 +113,8 @@ export interface Store {
   auditRange(from: number, to: number): AuditRow[];
   merkleGet(level: number, index: number): Uint8Array | undefined;
   merklePut(level: number, index: number, hash: Uint8Array): void;
+  getMeta(key: string): string | null;
+  setMeta(key: string, value: string): void;
   addCheckpoint(c: CheckpointRow): void;
   checkpoints(): CheckpointRow[];
   latestCheckpoint(): CheckpointRow | null;

@@ -1,0 +1,92 @@
+/** `kapsule audit verify|show|prove|checkpoint|replay`. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { KapsuleError } from '../../errors.ts';
+import { toBase64, toHex } from '../../bytes.ts';
+import type { CryptoBackend } from '../../crypto/types.ts';
+import { SqliteStore } from '../../store/sqlite.ts';
+import { decodeEntry, entryToJSON } from '../../audit/entry.ts';
+import { verifyAuditLog, parseSigner, rebuild } from '../../audit/verify.ts';
+import { parseCheckpoint } from '../../audit/checkpoint.ts';
+import { verifyInclusion } from '../../audit/merkle.ts';
+import { loadPublicIdentity } from '../../keys-node.ts';
+import { writeFileAtomic } from '../../fsutil.ts';
+import { req, str, list, usage, int, type ParsedArgs } from '../args.ts';
+import type { CliIO, CommandResult } from '../io.ts';
+
+function openStore(io: CliIO, a: ParsedArgs): SqliteStore {
+  return new SqliteStore(resolve(io.cwd, req(a, 'db')), { readonly: true });
+}
+
+function readText(io: CliIO, path: string): string {
+  try { return readFileSync(resolve(io.cwd, path), 'utf8'); } catch (e) {
+    throw new KapsuleError('IO_ERROR', 'audit', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+export function auditVerifyCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  const store = openStore(io, a);
+  try {
+    const signerArg = str(a, 'signer');
+    const signer = signerArg === undefined ? undefined
+      : signerArg.includes(':') ? parseSigner(signerArg)
+        : (() => { const p = loadPublicIdentity(resolve(io.cwd, signerArg)); return { alg: p.sigAlg, pub: p.sigPublic }; })();
+    const external = list(a, 'checkpoint').map((f) => readText(io, f));
+    const r = verifyAuditLog(b, store, { signer, external });
+    const json = { valid: r.ok, size: r.size, root: r.root, checkpoints: r.checkpoints, ...(r.first ? { first_bad: r.first } : {}) };
+    if (r.ok) {
+      return { status: 0, json, text: `audit log OK: ${r.size} entries, ${r.checkpoints} checkpoint(s), ${external.length} external checkpoint(s) consistent; root ${r.root}` };
+    }
+    const err = new KapsuleError('AUDIT_INVALID', 'audit', `entry ${r.first!.index}: ${r.first!.problem}`, { index: r.first!.index });
+    return { status: 1, json, text: `audit log INVALID at entry ${r.first!.index}: ${r.first!.problem}`, error: err };
+  } finally { store.close(); }
+}
+
+export function auditShowCommand(io: CliIO, a: ParsedArgs): CommandResult {
+  const store = openStore(io, a);
+  try {
+    const since = int(a, 'since', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    const rows = store.auditRange(since, store.auditSize());
+    const entries = rows.map((r) => {
+      let e: Record<string, unknown>;
+      try { e = entryToJSON(decodeEntry(r.entry)); } catch { e = { type: 'undecodable', bytes: toHex(r.entry) }; }
+      return { index: r.index, leaf: toHex(r.leaf), ...e };
+    });
+    const text = entries.map((e) => {
+      const { index, leaf: _l, type, ...rest } = e as Record<string, unknown>;
+      const detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' && v.length === 64 ? v.slice(0, 12) : JSON.stringify(v)}`).join(' ');
+      return `${String(index).padStart(6)}  ${String(type).padEnd(18)} ${detail}`;
+    }).join('\n') || '(no entries)';
+    return { status: 0, json: { entries }, text };
+  } finally { store.close(); }
+}
+
+export function auditProveCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  if (a.positionals.length !== 1 || !/^\d+$/.test(a.positionals[0])) usage('audit prove expects one entry <index>');
+  const index = Number(a.positionals[0]);
+  const store = openStore(io, a);
+  try {
+    const cp = store.latestCheckpoint();
+    if (!cp) throw new KapsuleError('AUDIT_INVALID', 'audit', 'the log has no checkpoint yet (ingest with a device key)');
+    const c = parseCheckpoint(cp.text);
+    if (index >= c.size) throw new KapsuleError('USAGE', 'audit', `entry ${index} is not covered by the latest checkpoint (size ${c.size})`);
+    const { tree } = rebuild(b, store);
+    const row = store.auditRange(index, index + 1)[0];
+    const proof = tree.inclusionProof(index, c.size);
+    const ok = verifyInclusion((d) => b.sha256(d), index, c.size, row.leaf, proof, c.root);
+    const json = { index, tree_size: c.size, leaf_hash: toBase64(row.leaf), root: toBase64(c.root), proof: proof.map(toBase64), checkpoint: cp.text, verified: ok };
+    if (!ok) return { status: 1, json, text: `entry ${index}: proof does NOT verify against the checkpoint`, error: new KapsuleError('AUDIT_INVALID', 'audit', 'inclusion proof does not verify', { index }) };
+    return { status: 0, json, text: [`entry ${index} is included in the checkpointed tree of size ${c.size}`, `leaf  ${toBase64(row.leaf)}`, `root  ${toBase64(c.root)}`, ...proof.map((p, i) => `proof[${i}] ${toBase64(p)}`)].join('\n') };
+  } finally { store.close(); }
+}
+
+export function auditCheckpointCommand(io: CliIO, a: ParsedArgs): CommandResult {
+  const store = openStore(io, a);
+  try {
+    const cp = store.latestCheckpoint();
+    if (!cp) throw new KapsuleError('AUDIT_INVALID', 'audit', 'the log has no checkpoint yet');
+    const out = resolve(io.cwd, req(a, 'out'));
+    writeFileAtomic(out, cp.text, 'audit');
+    return { status: 0, json: { size: cp.size, out, checkpoint: cp.text }, text: `wrote checkpoint of size ${cp.size} to ${out}` };
+  } finally { store.close(); }
+}
