@@ -1,0 +1,45 @@
+/**
+ * The fuel cost table and the instrumenter's identity. Both are part of the determinism contract: a module
+ * instrumented under a different INSTRUMENTER_VERSION or COST_TABLE_HASH may use a different amount of fuel,
+ * so both are in the compiled-cache key and in audit records. Portable.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex, utf8 } from '../bytes.ts';
+import { HOSTCALLS, HOSTCALL_NAMESPACE } from './hostcalls/table.ts';
+
+/** Bump on ANY change to instrument.ts that can change fuel, depth or NaN behaviour. */
+export const INSTRUMENTER_VERSION = 'kapsule-instrument/1 binaryen/132.0.0';
+
+/**
+ * Static cost of one expression, by binaryen expression kind (docs/ABI.md §Metering). Expressions not listed
+ * cost `default`. Charged in bulk at the entry of each metered block.
+ */
+export const COST_TABLE = {
+  default: 1,
+  free: ['Nop', 'Block', 'Drop', 'LocalGet', 'Const'] as readonly string[],
+  call: 4,
+  callIndirect: 6,
+  /** Integer division / remainder and float sqrt/div. */
+  heavyArith: 3,
+  loopIteration: 1,
+  functionEntry: 2,
+  memoryGrowBase: 10,
+  /** Per 64 KiB page requested by memory.grow (charged even when the grow fails). */
+  memoryGrowPerPage: 4096,
+  /** memory.copy / memory.fill / memory.init: base + ceil-free len >> bulkBytesShift. */
+  bulkBase: 2,
+  bulkBytesShift: 3,
+} as const;
+
+function costTableHash(): string {
+  const doc = {
+    namespace: HOSTCALL_NAMESPACE,
+    table: COST_TABLE,
+    hostcalls: HOSTCALLS.map((h) => [h.name, h.cost.base, h.cost.perByte]),
+    nan: 'canonical-at-sinks/0x7fc00000,0x7ff8000000000000',
+  };
+  return toHex(sha256(utf8.encode(JSON.stringify(doc))));
+}
+
+/** SHA-256 (hex) of the canonical JSON of the cost table and the hostcall costs. */
+export const COST_TABLE_HASH: string = costTableHash();

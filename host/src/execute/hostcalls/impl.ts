@@ -1,0 +1,354 @@
+/**
+ * The host side of the hostcall table: one function per row of table.ts, plus `env.abort` and `env.trace`.
+ * Portable. Functions are created once per Sandbox and act on the current run's `RunState` (runs are
+ * synchronous and never re-entrant: no hostcall calls back into a guest).
+ *
+ * Every hostcall: charges fuel (base + perByte × bytes moved) BEFORE doing work, bounds-checks every guest
+ * range (HOSTCALL_FAULT), copies once, and appends a record to the run's transcript.
+ */
+import { KapsuleError } from '../../errors.ts';
+import { toHex } from '../../bytes.ts';
+import type { ExecInput, StateWrites } from '../types.ts';
+import { encodeContext, encodeMeta } from '../meta.ts';
+import { HOSTCALLS, HOSTCALL_BY_NAME, HOSTCALL_LIMITS as L, HOSTCALL_NAMESPACE, STATUS, type HostcallSpec } from './table.ts';
+
+/** Transcript call ids of the env imports (hostcalls use their index in HOSTCALLS). */
+export const TRANSCRIPT_ID = { abort: 0xf0, trace: 0xf1 } as const;
+const INLINE_BYTES = 32;
+const TRANSCRIPT_DOMAIN = new TextEncoder().encode('kapsule/transcript/v1');
+
+/** Appends canonical transcript records (docs/ABI.md §Transcript). */
+export class Transcript {
+  private buf = new Uint8Array(1024);
+  private dv = new DataView(this.buf.buffer);
+  private n = 0;
+  constructor(private readonly sha256: (b: Uint8Array) => Uint8Array) {
+    this.raw(TRANSCRIPT_DOMAIN);
+  }
+  private need(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
+    next.set(this.buf.subarray(0, this.n));
+    this.buf = next;
+    this.dv = new DataView(next.buffer);
+  }
+  private raw(b: Uint8Array): void { this.need(b.length); this.buf.set(b, this.n); this.n += b.length; }
+  private u32(v: number): void { this.need(4); this.dv.setUint32(this.n, v, true); this.n += 4; }
+  private i64(v: bigint): void { this.need(8); this.dv.setBigInt64(this.n, BigInt.asIntN(64, v), true); this.n += 8; }
+  private bytes(b: Uint8Array): void {
+    this.u32(b.length);
+    this.raw(b.length <= INLINE_BYTES ? b : this.sha256(b));
+  }
+  /** call_id ‖ u8 argc ‖ i64 args ‖ bytes_in ‖ bytes_out ‖ i64 result; bytes = u32 len ‖ (≤32 B raw | SHA-256). */
+  record(id: number, args: readonly (number | bigint)[], inBytes: Uint8Array, outBytes: Uint8Array, result: number | bigint): void {
+    this.need(2);
+    this.buf[this.n++] = id;
+    this.buf[this.n++] = args.length;
+    for (const a of args) this.i64(typeof a === 'bigint' ? a : BigInt(a));
+    this.bytes(inBytes);
+    this.bytes(outBytes);
+    this.i64(typeof result === 'bigint' ? result : BigInt(result));
+  }
+  hash(): Uint8Array { return this.sha256(this.buf.subarray(0, this.n)); }
+}
+
+/** Everything a hostcall may touch during one run. */
+export interface RunState {
+  input: ExecInput;
+  moduleId: string;
+  memory: WebAssembly.Memory | null;
+  fuel: WebAssembly.Global | null;
+  writes: StateWrites;
+  output: Uint8Array;
+  logs: string[];
+  logTruncated: boolean;
+  transcript: Transcript;
+  /** Encoded capsule metadata and context, computed on first use. */
+  metaBytes: Uint8Array | null;
+  contextBytes: Uint8Array | null;
+}
+
+const EMPTY = new Uint8Array(0);
+const lossy = new TextDecoder('utf-8');
+
+function fault(name: string, message: string, details: Record<string, unknown> = {}): never {
+  throw new KapsuleError('HOSTCALL_FAULT', 'execute', `${name}: ${message}`, { hostcall: name, ...details });
+}
+
+export class HostEnv {
+  current: RunState | null = null;
+  private view: Uint8Array = EMPTY;
+  /** The `kapsule_v1` namespace: one function per table row. */
+  readonly hostcalls: Record<string, (...args: never[]) => number | bigint | void>;
+  readonly abort: (msg: number, file: number, line: number, col: number) => void;
+  readonly trace: (msg: number, n: number, a0: number, a1: number, a2: number, a3: number, a4: number) => void;
+
+  constructor() {
+    const impl = this.implementations();
+    this.hostcalls = {};
+    for (const spec of HOSTCALLS) {
+      const f = impl[spec.name];
+      if (!f) throw new Error(`hostcall ${spec.name} has no implementation`);
+      if (f.length !== spec.params.length) throw new Error(`hostcall ${spec.name}: implementation takes ${f.length} args, table says ${spec.params.length}`);
+      this.hostcalls[spec.name] = f;
+    }
+    for (const name of Object.keys(impl)) if (!HOSTCALL_BY_NAME.has(name)) throw new Error(`implementation ${name} is not in the table`);
+    this.abort = (msg, file, line, col) => this.doAbort(msg, file, line, col);
+    this.trace = (msg, n, a0, a1, a2, a3, a4) => this.doTrace(msg, n, [a0, a1, a2, a3, a4]);
+  }
+
+  importObject(memory: WebAssembly.Memory | null): WebAssembly.Imports {
+    const env: Record<string, WebAssembly.ImportValue> = { abort: this.abort, trace: this.trace };
+    if (memory) env.memory = memory;
+    return { [HOSTCALL_NAMESPACE]: this.hostcalls as unknown as Record<string, WebAssembly.ImportValue>, env };
+  }
+
+  private rs(): RunState {
+    const rs = this.current;
+    if (!rs) throw new Error('hostcall outside of a run');
+    return rs;
+  }
+
+  private mem(rs: RunState): Uint8Array {
+    if (!rs.memory) return EMPTY;
+    if (this.view.byteLength === 0 || this.view.buffer !== rs.memory.buffer) this.view = new Uint8Array(rs.memory.buffer);
+    return this.view;
+  }
+
+  private charge(rs: RunState, spec: HostcallSpec, bytes: number): void {
+    const g = rs.fuel!;
+    const left = (g.value as bigint) - BigInt(spec.cost.base + spec.cost.perByte * bytes);
+    g.value = left;
+    if (left < 0n) throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel in hostcall ${spec.name}`, { hostcall: spec.name });
+  }
+
+  /** Bounds-checked range of guest memory (a view, not a copy). */
+  private range(rs: RunState, name: string, ptr: number, len: number): Uint8Array {
+    const p = ptr >>> 0, n = len >>> 0;
+    const m = this.mem(rs);
+    if (p + n > m.length) fault(name, `range [${p}, ${p + n}) is outside guest memory (${m.length} bytes)`, { ptr: p, len: n });
+    return m.subarray(p, p + n);
+  }
+
+  /** The buffer convention: returns value.length; copies only when it fits in out_cap. */
+  private deliver(rs: RunState, spec: HostcallSpec, id: number, args: number[], inBytes: Uint8Array, value: Uint8Array, outPtr: number, outCap: number): number {
+    const dst = this.range(rs, spec.name, outPtr, outCap);
+    const fits = value.length <= dst.length;
+    this.charge(rs, spec, inBytes.length + (fits ? value.length : 0));
+    if (fits) dst.set(value);
+    rs.transcript.record(id, args, inBytes, fits ? value : EMPTY, value.length);
+    return value.length;
+  }
+
+  private status(rs: RunState, spec: HostcallSpec, id: number, args: (number | bigint)[], inBytes: Uint8Array, code: number): number {
+    this.charge(rs, spec, inBytes.length);
+    rs.transcript.record(id, args, inBytes, EMPTY, code);
+    return code;
+  }
+
+  private id(rs: RunState, name: string, ptr: number, len: number, min: number, max: number): Uint8Array {
+    const n = len >>> 0;
+    if (n < min || n > max) fault(name, `length ${n} outside [${min}, ${max}]`, { len: n });
+    return this.range(rs, name, ptr, n).slice();
+  }
+
+  private implementations(): Record<string, (...args: never[]) => number | bigint | void> {
+    const spec = (name: string) => HOSTCALL_BY_NAME.get(name)!;
+    const idx = (name: string) => HOSTCALLS.indexOf(spec(name));
+    const S = {
+      get_context: spec('get_context'), get_capsule_metadata: spec('get_capsule_metadata'), get_payload: spec('get_payload'),
+      get_parent_count: spec('get_parent_count'), get_parent_metadata: spec('get_parent_metadata'),
+      get_child_count: spec('get_child_count'), get_child_metadata: spec('get_child_metadata'),
+      submit_capsule_result: spec('submit_capsule_result'), get_trust_score: spec('get_trust_score'),
+      set_trust_score: spec('set_trust_score'), get_balance: spec('get_balance'), set_balance: spec('set_balance'),
+      kv_get: spec('kv_get'), kv_set: spec('kv_set'), kv_delete: spec('kv_delete'), log: spec('log'),
+    };
+    const I = Object.fromEntries(Object.keys(S).map((k) => [k, idx(k)])) as Record<keyof typeof S, number>;
+
+    return {
+      get_context: (outPtr: number, outCap: number): number => {
+        const rs = this.rs();
+        rs.contextBytes ??= encodeContext(rs.input.context);
+        return this.deliver(rs, S.get_context, I.get_context, [outPtr, outCap], EMPTY, rs.contextBytes, outPtr, outCap);
+      },
+      get_capsule_metadata: (outPtr: number, outCap: number): number => {
+        const rs = this.rs();
+        rs.metaBytes ??= encodeMeta(rs.input.capsule);
+        return this.deliver(rs, S.get_capsule_metadata, I.get_capsule_metadata, [outPtr, outCap], EMPTY, rs.metaBytes, outPtr, outCap);
+      },
+      get_payload: (outPtr: number, outCap: number): number => {
+        const rs = this.rs();
+        const p = rs.input.payload;
+        if (p === null) return this.status(rs, S.get_payload, I.get_payload, [outPtr, outCap], EMPTY, STATUS.ABSENT);
+        return this.deliver(rs, S.get_payload, I.get_payload, [outPtr, outCap], EMPTY, p, outPtr, outCap);
+      },
+      get_parent_count: (): number => {
+        const rs = this.rs();
+        return this.status(rs, S.get_parent_count, I.get_parent_count, [], EMPTY, rs.input.parents.length);
+      },
+      get_parent_metadata: (index: number, outPtr: number, outCap: number): number => {
+        const rs = this.rs();
+        const i = index >>> 0;
+        const args = [index, outPtr, outCap];
+        if (i >= rs.input.parents.length) return this.status(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, STATUS.OUT_OF_RANGE);
+        const m = rs.input.parents[i];
+        if (m === null) return this.status(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, STATUS.ABSENT);
+        return this.deliver(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, encodeMeta(m), outPtr, outCap);
+      },
+      get_child_count: (idPtr: number): number => {
+        const rs = this.rs();
+        const id = this.range(rs, 'get_child_count', idPtr, 32).slice();
+        const st = rs.input.state;
+        if (!st.childCount) return this.status(rs, S.get_child_count, I.get_child_count, [idPtr], id, STATUS.UNAVAILABLE);
+        this.charge(rs, S.get_child_count, id.length);
+        const n = st.childCount(id);
+        rs.transcript.record(I.get_child_count, [idPtr], id, EMPTY, n);
+        return n;
+      },
+      get_child_metadata: (idPtr: number, index: number, outPtr: number, outCap: number): number => {
+        const rs = this.rs();
+        const id = this.range(rs, 'get_child_metadata', idPtr, 32).slice();
+        const args = [idPtr, index, outPtr, outCap];
+        const st = rs.input.state;
+        if (!st.childMetadata) return this.status(rs, S.get_child_metadata, I.get_child_metadata, args, id, STATUS.UNAVAILABLE);
+        this.charge(rs, S.get_child_metadata, 0);
+        const m = st.childMetadata(id, index >>> 0);
+        if (m === null) return this.status(rs, S.get_child_metadata, I.get_child_metadata, args, id, STATUS.OUT_OF_RANGE);
+        return this.deliver(rs, S.get_child_metadata, I.get_child_metadata, args, id, encodeMeta(m), outPtr, outCap);
+      },
+      submit_capsule_result: (ptr: number, len: number): number => {
+        const rs = this.rs();
+        if (len >>> 0 > L.maxResultBytes) fault('submit_capsule_result', `result of ${len >>> 0} bytes exceeds ${L.maxResultBytes}`, { len: len >>> 0 });
+        const src = this.range(rs, 'submit_capsule_result', ptr, len);
+        this.charge(rs, S.submit_capsule_result, src.length);
+        rs.output = src.slice();
+        rs.transcript.record(I.submit_capsule_result, [ptr, len], rs.output, EMPTY, STATUS.OK);
+        return STATUS.OK;
+      },
+      get_trust_score: (ptr: number, len: number): bigint => {
+        const rs = this.rs();
+        const subject = this.id(rs, 'get_trust_score', ptr, len, 1, L.maxIdBytes);
+        this.charge(rs, S.get_trust_score, subject.length);
+        const key = toHex(subject);
+        const v = rs.writes.trust.get(key) ?? rs.input.state.trustScore(subject);
+        const r = BigInt.asIntN(64, v);
+        rs.transcript.record(I.get_trust_score, [ptr, len], subject, EMPTY, r);
+        return r;
+      },
+      set_trust_score: (ptr: number, len: number, score: bigint): number => {
+        const rs = this.rs();
+        const subject = this.id(rs, 'set_trust_score', ptr, len, 1, L.maxIdBytes);
+        if (score < 0n) fault('set_trust_score', `score ${score} is negative`);
+        this.charge(rs, S.set_trust_score, subject.length);
+        rs.writes.trust.set(toHex(subject), score);
+        rs.transcript.record(I.set_trust_score, [ptr, len, score], subject, EMPTY, STATUS.OK);
+        return STATUS.OK;
+      },
+      get_balance: (ptr: number, len: number): bigint => {
+        const rs = this.rs();
+        const account = this.id(rs, 'get_balance', ptr, len, 1, L.maxIdBytes);
+        this.charge(rs, S.get_balance, account.length);
+        const v = rs.writes.balances.get(toHex(account)) ?? rs.input.state.balance(account);
+        const r = BigInt.asIntN(64, v);
+        rs.transcript.record(I.get_balance, [ptr, len], account, EMPTY, r);
+        return r;
+      },
+      set_balance: (ptr: number, len: number, amount: bigint): number => {
+        const rs = this.rs();
+        const account = this.id(rs, 'set_balance', ptr, len, 1, L.maxIdBytes);
+        if (amount < 0n) fault('set_balance', `amount ${BigInt.asUintN(64, amount)} is >= 2^63`);
+        this.charge(rs, S.set_balance, account.length);
+        rs.writes.balances.set(toHex(account), amount);
+        rs.transcript.record(I.set_balance, [ptr, len, amount], account, EMPTY, STATUS.OK);
+        return STATUS.OK;
+      },
+      kv_get: (keyPtr: number, keyLen: number, outPtr: number, outCap: number): number => {
+        const rs = this.rs();
+        const key = this.id(rs, 'kv_get', keyPtr, keyLen, 0, L.maxKvKeyBytes);
+        const hex = toHex(key);
+        const args = [keyPtr, keyLen, outPtr, outCap];
+        const v = rs.writes.kv.has(hex) ? rs.writes.kv.get(hex)! : rs.input.state.kvGet(rs.moduleId, key);
+        if (v === null) return this.status(rs, S.kv_get, I.kv_get, args, key, STATUS.ABSENT);
+        return this.deliver(rs, S.kv_get, I.kv_get, args, key, v, outPtr, outCap);
+      },
+      kv_set: (keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): number => {
+        const rs = this.rs();
+        const key = this.id(rs, 'kv_set', keyPtr, keyLen, 0, L.maxKvKeyBytes);
+        if (valueLen >>> 0 > L.maxKvValueBytes) fault('kv_set', `value of ${valueLen >>> 0} bytes exceeds ${L.maxKvValueBytes}`, { len: valueLen >>> 0 });
+        const value = this.range(rs, 'kv_set', valuePtr, valueLen);
+        const hex = toHex(key);
+        if (!rs.writes.kv.has(hex) && rs.writes.kv.size >= L.maxKvWrites) fault('kv_set', `more than ${L.maxKvWrites} keys written in one run`);
+        this.charge(rs, S.kv_set, key.length + value.length);
+        const copy = value.slice();
+        rs.writes.kv.set(hex, copy);
+        rs.transcript.record(I.kv_set, [keyPtr, keyLen, valuePtr, valueLen], concat2(key, copy), EMPTY, STATUS.OK);
+        return STATUS.OK;
+      },
+      kv_delete: (keyPtr: number, keyLen: number): number => {
+        const rs = this.rs();
+        const key = this.id(rs, 'kv_delete', keyPtr, keyLen, 0, L.maxKvKeyBytes);
+        const hex = toHex(key);
+        if (!rs.writes.kv.has(hex) && rs.writes.kv.size >= L.maxKvWrites) fault('kv_delete', `more than ${L.maxKvWrites} keys written in one run`);
+        this.charge(rs, S.kv_delete, key.length);
+        rs.writes.kv.set(hex, null);
+        rs.transcript.record(I.kv_delete, [keyPtr, keyLen], key, EMPTY, STATUS.OK);
+        return STATUS.OK;
+      },
+      log: (ptr: number, len: number): void => {
+        const rs = this.rs();
+        const src = this.range(rs, 'log', ptr, len);
+        const line = src.subarray(0, L.maxLogLineBytes);
+        this.charge(rs, S.log, line.length);
+        this.pushLog(rs, lossy.decode(line));
+        rs.transcript.record(I.log, [ptr, len], line, EMPTY, 0);
+      },
+    };
+  }
+
+  private pushLog(rs: RunState, line: string): void {
+    if (rs.logs.length < L.maxLogLines) rs.logs.push(line);
+    else if (!rs.logTruncated) { rs.logTruncated = true; rs.logs.push('[log truncated]'); }
+  }
+
+  /** An AssemblyScript string (UTF-16LE, byte length at ptr − 4), bounded; null when absent or out of bounds. */
+  private asString(rs: RunState, ptr: number): string | null {
+    const p = ptr >>> 0;
+    const m = this.mem(rs);
+    if (p === 0 || p < 4 || p > m.length) return null;
+    const byteLen = (m[p - 4] | (m[p - 3] << 8) | (m[p - 2] << 16) | (m[p - 1] << 24)) >>> 0;
+    const n = Math.min(byteLen >>> 1, L.maxAbortChars);
+    if (p + n * 2 > m.length) return null;
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(m[p + 2 * i] | (m[p + 2 * i + 1] << 8));
+    return (byteLen >>> 1) > n ? `${s}…` : s;
+  }
+
+  private doAbort(msg: number, file: number, line: number, col: number): never {
+    const rs = this.rs();
+    const message = this.asString(rs, msg) ?? '(no message)';
+    const fileName = this.asString(rs, file) ?? '?';
+    rs.transcript.record(TRANSCRIPT_ID.abort, [msg, file, line, col], EMPTY, EMPTY, 0);
+    throw new KapsuleError('TRAP', 'execute', `guest aborted: ${message} at ${fileName}:${line >>> 0}:${col >>> 0}`, {
+      abort: { message, file: fileName, line: line >>> 0, column: col >>> 0 },
+    });
+  }
+
+  private doTrace(msg: number, n: number, args: number[]): void {
+    const rs = this.rs();
+    const spec = HOSTCALL_BY_NAME.get('log')!;
+    const text = this.asString(rs, msg) ?? '';
+    const k = Math.max(0, Math.min(n | 0, 5));
+    const line = k > 0 ? `${text} ${args.slice(0, k).map((x) => String(x)).join(', ')}` : text;
+    const bytes = new TextEncoder().encode(line).subarray(0, L.maxLogLineBytes);
+    this.charge(rs, spec, bytes.length);
+    this.pushLog(rs, lossy.decode(bytes));
+    rs.transcript.record(TRANSCRIPT_ID.trace, [msg, n], bytes, EMPTY, 0);
+  }
+}
+
+function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,34 @@
+/**
+ * Pool of host-created memories for modules that import `env.memory` (the fast path: no guarded region is
+ * reserved per instance). A memory is wiped before reuse; one that grew during a run is discarded, because
+ * `memory.size` is observable and must start at the module's declared initial size on every run. Portable.
+ */
+const PAGE = 65536;
+
+export class MemoryPool {
+  private readonly free = new Map<string, WebAssembly.Memory[]>();
+  created = 0;
+  reused = 0;
+
+  constructor(private readonly perShape = 4) {}
+
+  acquire(initial: number, maximum: number): WebAssembly.Memory {
+    const list = this.free.get(`${initial}/${maximum}`);
+    const m = list?.pop();
+    if (m) {
+      new Uint8Array(m.buffer).fill(0);
+      this.reused++;
+      return m;
+    }
+    this.created++;
+    return new WebAssembly.Memory({ initial, maximum });
+  }
+
+  release(m: WebAssembly.Memory, initial: number, maximum: number): void {
+    if (m.buffer.byteLength !== initial * PAGE) return; // grew: discard
+    const key = `${initial}/${maximum}`;
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    if (list.length < this.perShape) list.push(m);
+  }
+}
