@@ -117,8 +117,6 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
   if (!(bytes instanceof Uint8Array)) throw new TypeError('validateModule expects a Uint8Array');
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) invalid('not a WebAssembly module (bad magic)');
   if (bytes[4] !== 1 || bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) invalid('unsupported WebAssembly binary version (components are not supported)');
-  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) invalid('not a valid WebAssembly module (the engine rejects it)');
-
   const r = new R(bytes);
   r.o = 8;
   const types: { params: WasmValType[]; results: WasmValType[] }[] = [];
@@ -313,6 +311,7 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
   }
   void lastId;
 
+  // Named feature checks above come first so the message says what is refused; then the engine's full check.
   if (memories > 1) invalid(`${memories} memories: multiple memories are not supported`, { feature: 'multi-memory' });
   const cap = opts.memoryPages;
   if (importedMemory) {
@@ -322,6 +321,7 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
     if (ownMemory.maximum > cap) invalid(`memory maximum ${ownMemory.maximum} pages exceeds the cap of ${cap}`, { feature: 'memory-maximum' });
     if (ownMemory.initial > ownMemory.maximum) invalid('memory initial size exceeds its maximum');
   }
+  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) invalid('not a valid WebAssembly module (the engine rejects it)');
   if (runType === null) invalid('the module does not export a function "run"', { export: 'run' });
   const rt = types[runType];
   if (!rt || signatureOf(rt.params, rt.results) !== '()->(i32)') {

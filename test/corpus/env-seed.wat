@@ -1,0 +1,6 @@
+;; expect: MODULE_INVALID
+;; detail: env.seed
+(module
+  (import "env" "seed" (func (result f64)))
+  (memory 1 1)
+  (func (export "run") (result i32) (i32.const 0)))
