@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'STORE_ERROR',
   'AUDIT_INVALID',
   'SNAPSHOT_INVALID',
+  'NOT_FOUND',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

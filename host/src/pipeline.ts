@@ -171,6 +171,7 @@ export class Pipeline {
       if (DETERMINISTIC_TRAPS.has(e.code)) {
         const fuel = typeof e.details?.fuelUsed === 'bigint' ? e.details.fuelUsed : 0n;
         this.tx(() => {
+          this.store.putFailedExecution(d.id, d.bytes);
           this.audit.record({
             type: 'capsule_executed', capsuleId: d.id, moduleId, inputHash: inHash, transcriptHash: null,
             outputHash: null, fuel, outcome: e.code, now,

@@ -33,6 +33,8 @@ usage:
   kapsule audit prove <index> --db <path>   inclusion proof against the latest checkpoint
   kapsule audit checkpoint --db <path> --out <file>
                                             export the latest signed checkpoint to keep elsewhere
+  kapsule audit replay --db <path> [--from N] [--key <keyfile>]
+                                            re-execute every recorded execution; exit 1 on any divergence
 
 common options:
   --json                 one JSON object on stdout: {"ok": true, ...} or {"ok": false, "error": {...}}
@@ -65,6 +67,7 @@ export const COMMANDS: Record<string, Command> = {
   'audit show': { flags: { db: 'string', since: 'string' }, run: async (io, a) => (await au()).auditShowCommand(io, a) },
   'audit prove': { flags: { db: 'string' }, run: async (io, a, b) => (await au()).auditProveCommand(io, a, b) },
   'audit checkpoint': { flags: { db: 'string', out: 'string' }, run: async (io, a) => (await au()).auditCheckpointCommand(io, a) },
+  'audit replay': { flags: { db: 'string', from: 'string', key: 'string' }, run: async (io, a, b) => (await au()).auditReplayCommand(io, a, b) },
   heads: { flags: { db: 'string', channel: 'string' }, run: async (io, a, b) => (await rt()).headsCommand(io, a, b) },
 };
 

@@ -41,5 +41,8 @@ export const MIGRATIONS: string[] = [
   /* 2: facts about the store itself (device public identity that signs checkpoints, origin). */ `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   `,
+  /* 3: verified capsules whose logic trapped are not stored, but their bytes are kept so replay can re-check the trap. */ `
+  CREATE TABLE failed_executions (capsule_id BLOB PRIMARY KEY, bytes BLOB NOT NULL);
+  `,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;

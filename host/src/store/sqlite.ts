@@ -79,6 +79,8 @@ export class SqliteStore implements Store {
       auditRange: p('SELECT idx, entry, leaf FROM audit WHERE idx >= ? AND idx < ? ORDER BY idx'),
       merkleGet: p('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
       merklePut: p('INSERT OR REPLACE INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      putFailed: p('INSERT OR REPLACE INTO failed_executions (capsule_id, bytes) VALUES (?, ?)'),
+      getFailed: p('SELECT bytes FROM failed_executions WHERE capsule_id = ?'),
       getMeta: p('SELECT value FROM meta WHERE key = ?'),
       setMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       addCheckpoint: p('INSERT OR REPLACE INTO checkpoints (size, text) VALUES (?, ?)'),
@@ -268,6 +270,11 @@ export class SqliteStore implements Store {
     return r ? u8(r.hash) : undefined;
   }
   merklePut(level: number, index: number, hash: Uint8Array): void { this.st.merklePut.run(level, index, buf(hash)); }
+  putFailedExecution(capsuleId: Uint8Array, bytes: Uint8Array): void { this.st.putFailed.run(buf(capsuleId), buf(bytes)); }
+  getFailedExecution(capsuleId: Uint8Array): Uint8Array | null {
+    const r = this.st.getFailed.get(buf(capsuleId)) as Row | undefined;
+    return r ? u8(r.bytes) : null;
+  }
   getMeta(key: string): string | null {
     const r = this.st.getMeta.get(key) as Row | undefined;
     return r ? (r.value as string) : null;

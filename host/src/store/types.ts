@@ -113,6 +113,9 @@ export interface Store {
   auditRange(from: number, to: number): AuditRow[];
   merkleGet(level: number, index: number): Uint8Array | undefined;
   merklePut(level: number, index: number, hash: Uint8Array): void;
+  /** Bytes of a verified capsule whose execution trapped (kept for replay only; not part of the DAG). */
+  putFailedExecution(capsuleId: Uint8Array, bytes: Uint8Array): void;
+  getFailedExecution(capsuleId: Uint8Array): Uint8Array | null;
   getMeta(key: string): string | null;
   setMeta(key: string, value: string): void;
   addCheckpoint(c: CheckpointRow): void;

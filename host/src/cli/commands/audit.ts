@@ -90,3 +90,27 @@ export function auditCheckpointCommand(io: CliIO, a: ParsedArgs): CommandResult 
     return { status: 0, json: { size: cp.size, out, checkpoint: cp.text }, text: `wrote checkpoint of size ${cp.size} to ${out}` };
   } finally { store.close(); }
 }
+
+export async function auditReplayCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Promise<CommandResult> {
+  const { replayAuditLog } = await import('../../audit/replay.ts');
+  const { loadSecretIdentity } = await import('../../keys-node.ts');
+  const keyPath = str(a, 'key');
+  const identity = keyPath !== undefined ? loadSecretIdentity(b, resolve(io.cwd, keyPath)) : null;
+  const source = openStore(io, a);
+  const fresh = new SqliteStore(':memory:');
+  try {
+    const r = replayAuditLog(b, source, fresh, identity, { from: int(a, 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0 });
+    const json = { identical: r.ok, entries: r.entries, executions: r.executions, skipped: r.skipped, divergences: r.divergences };
+    const text = [
+      `replayed ${r.entries} entries: ${r.executions} execution(s) compared, ${r.divergences.length} divergence(s), ${r.skipped.length} skipped`,
+      ...r.divergences.map((d) => `  DIVERGES at entry ${d.index} (capsule ${d.capsule}): ${d.problem}`),
+      ...r.skipped.map((s) => `  skipped entry ${s.index} (capsule ${s.capsule}): ${s.reason}`),
+    ].join('\n');
+    if (r.ok) return { status: 0, json, text };
+    const first = r.divergences[0];
+    return { status: 1, json, text, error: new KapsuleError('AUDIT_INVALID', 'audit', `replay diverges at entry ${first.index}: ${first.problem}`, { index: first.index }) };
+  } finally {
+    source.close();
+    fresh.close();
+  }
+}

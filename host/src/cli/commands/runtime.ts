@@ -174,7 +174,7 @@ export function showCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Command
       if (matches.length > 1) usage(`id prefix ${idArg} is ambiguous (${matches.length} capsules)`);
       if (matches.length === 1) c = rt.get(matches[0].id);
     }
-    if (!c) throw new KapsuleError('USAGE', 'store', `no capsule ${idArg} in the store`);
+    if (!c) throw new KapsuleError('NOT_FOUND', 'store', `no capsule ${idArg} in the store`);
     const parsed = parseCapsule(c.bytes);
     const d: Record<string, unknown> = { ...describeCapsule(parsed, c.id), status: c.status, children: rt.children(toHex(c.id)).map((x) => toHex(x.id)) };
     if (c.result) {

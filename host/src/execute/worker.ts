@@ -1,0 +1,154 @@
+/**
+ * Node-only: run a module in a worker_thread with a wall-clock backstop. Fuel decides results; this exists only
+ * so a host bug or an engine pathology cannot hang the process. On timeout the worker is terminated and the
+ * promise rejects with TIMEOUT (not deterministic: the pipeline does not store the capsule and may retry).
+ *
+ * The worker gets the original bytes (validated again there), the compiled module (WebAssembly.Module is
+ * structured-cloneable, so nothing is instrumented twice) and the input without its StateView; state reads are
+ * answered synchronously by this thread over a SharedArrayBuffer (the worker blocks in Atomics.wait while this
+ * thread, which is only awaiting, serves the read from the caller's StateView).
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { KapsuleError, type ErrorCode, type Stage } from '../errors.ts';
+import { fromHex, toHex } from '../bytes.ts';
+import { Sandbox, compiledCacheKey } from './index.ts';
+import type { ExecInput, ExecOutcome, GuestCapsuleMeta, HostPolicy, ModuleManifestLimits, StateView } from './types.ts';
+
+export interface WorkerRunRequest {
+  wasm: Uint8Array;
+  limits: ModuleManifestLimits;
+  input: ExecInput;
+  /** Wall-clock backstop. */
+  timeoutMs: number;
+  policy?: HostPolicy;
+  /** The compiled, instrumented module (Sandbox.compiledModule(loaded)); without it the worker instruments. */
+  compiled?: WebAssembly.Module;
+}
+
+const RPC_BYTES = 1 << 20;
+type RpcMethod = 'trustScore' | 'balance' | 'kvGet' | 'childCount' | 'childMetadata';
+
+interface WorkerData {
+  wasm: Uint8Array;
+  limits: ModuleManifestLimits;
+  input: Omit<ExecInput, 'state'>;
+  policy?: HostPolicy;
+  compiled?: WebAssembly.Module;
+  hasChildren: boolean;
+  ctrl: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+}
+
+const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+
+function encodeValue(v: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(v, (_k, x) => {
+    if (typeof x === 'bigint') return { $b: x.toString() };
+    if (x instanceof Uint8Array) return { $u: toHex(x) };
+    return x;
+  }));
+}
+
+function decodeValue(b: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder().decode(b), (_k, x) => {
+    if (x && typeof x === 'object' && typeof x.$b === 'string') return BigInt(x.$b);
+    if (x && typeof x === 'object' && typeof x.$u === 'string') return fromHex(x.$u);
+    return x;
+  });
+}
+
+/** Runs `run()` in a fresh worker. Rejects with the same typed errors as Sandbox.run, or TIMEOUT. */
+export function runInWorker(req: WorkerRunRequest): Promise<ExecOutcome> {
+  const { input } = req;
+  const ctrl = new SharedArrayBuffer(8);
+  const data = new SharedArrayBuffer(RPC_BYTES);
+  const c32 = new Int32Array(ctrl);
+  const d8 = new Uint8Array(data);
+  const { state, ...rest } = input;
+  const wd: WorkerData = {
+    wasm: req.wasm, limits: req.limits, input: rest, policy: req.policy, compiled: req.compiled,
+    hasChildren: typeof state.childCount === 'function' && typeof state.childMetadata === 'function', ctrl, data,
+  };
+  const worker = new Worker(fileURLToPath(import.meta.url), {
+    workerData: wd,
+    resourceLimits: { stackSizeMb: 4, maxOldGenerationSizeMb: 512 },
+  });
+  return new Promise<ExecOutcome>((resolve, reject) => {
+    let done = false;
+    const finish = (f: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      f();
+      void worker.terminate();
+    };
+    const timer = setTimeout(() => finish(() => reject(new KapsuleError('TIMEOUT', 'execute', `run exceeded the ${req.timeoutMs} ms wall-clock backstop`, { timeoutMs: req.timeoutMs }))), req.timeoutMs);
+    worker.on('message', (msg: { rpc?: RpcMethod; args?: unknown[]; ok?: ExecOutcome; error?: { code: ErrorCode; stage: Stage; message: string; details?: Record<string, unknown> } | { bug: string } }) => {
+      if (msg.rpc) {
+        let out: Uint8Array;
+        try {
+          const fn = state[msg.rpc] as ((...a: unknown[]) => unknown) | undefined;
+          out = encodeValue({ v: fn ? fn.apply(state, msg.args ?? []) : null });
+        } catch (e) {
+          out = encodeValue({ err: String((e as Error)?.message ?? e) });
+        }
+        if (out.length > RPC_BYTES) out = encodeValue({ err: `state value of ${out.length} bytes exceeds the worker channel` });
+        d8.set(out);
+        Atomics.store(c32, 1, out.length);
+        Atomics.store(c32, 0, 1);
+        Atomics.notify(c32, 0);
+        return;
+      }
+      if (msg.ok) finish(() => resolve(msg.ok!));
+      else if (msg.error && 'code' in msg.error) {
+        const e = msg.error;
+        finish(() => reject(new KapsuleError(e.code, e.stage, e.message, e.details)));
+      } else if (msg.error) {
+        const bug = (msg.error as { bug: string }).bug;
+        finish(() => reject(new Error(`sandbox worker failed: ${bug}`)));
+      }
+    });
+    worker.on('error', (e) => finish(() => reject(e)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`sandbox worker exited with code ${code} before answering`))));
+  });
+}
+
+function workerMain(): void {
+  const wd = workerData as WorkerData;
+  const c32 = new Int32Array(wd.ctrl);
+  const d8 = new Uint8Array(wd.data);
+  const port = parentPort!;
+  const call = (rpc: RpcMethod, ...args: unknown[]): unknown => {
+    Atomics.store(c32, 0, 0);
+    port.postMessage({ rpc, args });
+    Atomics.wait(c32, 0, 0);
+    const r = decodeValue(d8.slice(0, Atomics.load(c32, 1))) as { v?: unknown; err?: string };
+    if (r.err !== undefined) throw new Error(`state read ${rpc} failed: ${r.err}`);
+    return r.v;
+  };
+  const state: StateView = {
+    trustScore: (s) => call('trustScore', s) as bigint,
+    balance: (a) => call('balance', a) as bigint,
+    kvGet: (m, k) => call('kvGet', m, k) as Uint8Array | null,
+  };
+  if (wd.hasChildren) {
+    state.childCount = (id) => call('childCount', id) as number;
+    state.childMetadata = (id, i) => call('childMetadata', id, i) as GuestCapsuleMeta | null;
+  }
+  try {
+    const key = compiledCacheKey(toHex(sha256(wd.wasm)));
+    const sb = new Sandbox({
+      sha256, policy: wd.policy,
+      cache: { get: (k) => (k === key ? wd.compiled : undefined), set: () => {} },
+    });
+    const mod = sb.load(wd.wasm, wd.limits);
+    port.postMessage({ ok: sb.run(mod, { ...wd.input, state }) });
+  } catch (e) {
+    if (e instanceof KapsuleError) port.postMessage({ error: { code: e.code, stage: e.stage, message: e.message, details: e.details } });
+    else port.postMessage({ error: { bug: String((e as Error)?.stack ?? e) } });
+  }
+}
+
+if (!isMainThread && (workerData as WorkerData | null)?.ctrl instanceof SharedArrayBuffer) workerMain();
