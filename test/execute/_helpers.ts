@@ -1,8 +1,7 @@
 /** Shared helpers for the sandbox tests: SHA-256, WAT compilation (wabt npm), corpus headers, asc builds. */
 import { createHash } from 'node:crypto';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
@@ -20,7 +19,7 @@ function wabt(): Promise<Wabt> {
   return (wabtP ??= (req('wabt') as () => Promise<Wabt>)());
 }
 
-export async function wat2wasm(text: string, features: string[] = [], name = 'module.wat'): Promise<Uint8Array> {
+export async function wat2wasm(text: string, features: string[] = [], name = "module.wat"): Promise<Uint8Array<ArrayBuffer>> {
   const w = await wabt();
   const m = w.parseWat(name, text, Object.fromEntries(features.map((f) => [f, true])));
   try {
@@ -59,14 +58,27 @@ export function readCorpus(file: string): CorpusEntry {
   };
 }
 
-/** Compiles an AssemblyScript entry with the repo's asconfig `module` target (plus extra flags) into bytes. */
+/**
+ * Compiles an AssemblyScript entry with the repo's asconfig `module` target (plus extra flags) into bytes.
+ * asc -O3 takes seconds, so outputs are cached under build/test-asc/ by a hash of every input.
+ */
 export function ascBuild(entry: string, extra: string[] = []): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'kapsule-asc-'));
-  const out = join(dir, 'out.wasm');
+  const sdk = join(root, 'guest-sdk/assembly');
+  const inputs = [readFileSync(join(root, entry)), readFileSync(join(root, 'asconfig.json')),
+    ...readdirSync(sdk).filter((f) => f.endsWith('.ts')).sort().map((f) => readFileSync(join(sdk, f))),
+    new TextEncoder().encode(JSON.stringify(extra))];
+  const h = createHash('sha256');
+  for (const i of inputs) h.update(i);
+  const dir = join(root, 'build/test-asc');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `${h.digest('hex').slice(0, 32)}.wasm`);
+  if (existsSync(out)) return new Uint8Array(readFileSync(out));
+  const tmp = `${out}.${process.pid}.tmp.wasm`;
   const r = spawnSync(process.execPath, [
     join(root, 'node_modules/assemblyscript/bin/asc.js'), entry, '--config', join(root, 'asconfig.json'),
-    '--target', 'module', '--outFile', out, ...extra,
+    '--target', 'module', '--outFile', tmp, ...extra,
   ], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`asc failed for ${entry}:\n${r.stderr}${r.stdout}`);
+  renameSync(tmp, out);
   return new Uint8Array(readFileSync(out));
 }
