@@ -21,11 +21,7 @@ import { KapsuleError } from '../errors.ts';
 import { COST_TABLE } from './costs.ts';
 import type { ValidatedModule } from './validate.ts';
 
-export const EXPORT_FUEL = '__kapsule_fuel';
-export const EXPORT_DEPTH = '__kapsule_depth';
-export const EXPORT_GROW_FAILED = '__kapsule_grow_failed';
-export const EXPORT_START = '__kapsule_start';
-export const EXPORT_MEMORY = '__kapsule_memory';
+import { EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
 
 const G_FUEL = '__kapsule_fuel~g';
 const G_DEPTH = '__kapsule_depth~g';

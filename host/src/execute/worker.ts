@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { KapsuleError, type ErrorCode, type Stage } from '../errors.ts';
 import { fromHex, toHex } from '../bytes.ts';
-import { Sandbox, compiledCacheKey } from './index.ts';
+import { SandboxCore, compiledCacheKey } from './sandbox.ts';
 import type { ExecInput, ExecOutcome, GuestCapsuleMeta, HostPolicy, ModuleManifestLimits, StateView } from './types.ts';
 
 export interface WorkerRunRequest {
@@ -23,8 +23,8 @@ export interface WorkerRunRequest {
   /** Wall-clock backstop. */
   timeoutMs: number;
   policy?: HostPolicy;
-  /** The compiled, instrumented module (Sandbox.compiledModule(loaded)); without it the worker instruments. */
-  compiled?: WebAssembly.Module;
+  /** The compiled, instrumented module: Sandbox.compiledModule(sandbox.load(wasm, limits)). The worker never loads binaryen. */
+  compiled: WebAssembly.Module;
 }
 
 const RPC_BYTES = 1 << 20;
@@ -35,8 +35,9 @@ interface WorkerData {
   limits: ModuleManifestLimits;
   input: Omit<ExecInput, 'state'>;
   policy?: HostPolicy;
-  compiled?: WebAssembly.Module;
+  compiled: WebAssembly.Module;
   hasChildren: boolean;
+  times: number;
   ctrl: SharedArrayBuffer;
   data: SharedArrayBuffer;
 }
@@ -59,8 +60,29 @@ function decodeValue(b: Uint8Array): unknown {
   });
 }
 
+/**
+ * Starts this file as a worker. When running from TypeScript sources (tests, tsx), the worker registers tsx
+ * itself first: node's test runner does not pass `--import tsx` on to workers.
+ */
+function spawn(wd: WorkerData): Worker {
+  const file = fileURLToPath(import.meta.url);
+  const opts = { workerData: wd, resourceLimits: { stackSizeMb: 4, maxOldGenerationSizeMb: 512 } };
+  if (!file.endsWith('.ts')) return new Worker(file, opts);
+  const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  return new Worker(boot, { ...opts, eval: true });
+}
+
 /** Runs `run()` in a fresh worker. Rejects with the same typed errors as Sandbox.run, or TIMEOUT. */
-export function runInWorker(req: WorkerRunRequest): Promise<ExecOutcome> {
+export async function runInWorker(req: WorkerRunRequest): Promise<ExecOutcome> {
+  return (await runManyInWorker(req, 1))[0];
+}
+
+/**
+ * Runs `run()` `times` times in ONE worker (a fresh instance each time, same input), for determinism checks.
+ * The timeout covers all runs.
+ */
+export function runManyInWorker(req: WorkerRunRequest, times: number): Promise<ExecOutcome[]> {
+  if (!Number.isInteger(times) || times < 1) throw new RangeError(`times must be a positive integer, got ${times}`);
   const { input } = req;
   const ctrl = new SharedArrayBuffer(8);
   const data = new SharedArrayBuffer(RPC_BYTES);
@@ -68,14 +90,11 @@ export function runInWorker(req: WorkerRunRequest): Promise<ExecOutcome> {
   const d8 = new Uint8Array(data);
   const { state, ...rest } = input;
   const wd: WorkerData = {
-    wasm: req.wasm, limits: req.limits, input: rest, policy: req.policy, compiled: req.compiled,
+    wasm: req.wasm, limits: req.limits, input: rest, policy: req.policy, compiled: req.compiled, times,
     hasChildren: typeof state.childCount === 'function' && typeof state.childMetadata === 'function', ctrl, data,
   };
-  const worker = new Worker(fileURLToPath(import.meta.url), {
-    workerData: wd,
-    resourceLimits: { stackSizeMb: 4, maxOldGenerationSizeMb: 512 },
-  });
-  return new Promise<ExecOutcome>((resolve, reject) => {
+  const worker = spawn(wd);
+  return new Promise<ExecOutcome[]>((resolve, reject) => {
     let done = false;
     const finish = (f: () => void) => {
       if (done) return;
@@ -85,7 +104,7 @@ export function runInWorker(req: WorkerRunRequest): Promise<ExecOutcome> {
       void worker.terminate();
     };
     const timer = setTimeout(() => finish(() => reject(new KapsuleError('TIMEOUT', 'execute', `run exceeded the ${req.timeoutMs} ms wall-clock backstop`, { timeoutMs: req.timeoutMs }))), req.timeoutMs);
-    worker.on('message', (msg: { rpc?: RpcMethod; args?: unknown[]; ok?: ExecOutcome; error?: { code: ErrorCode; stage: Stage; message: string; details?: Record<string, unknown> } | { bug: string } }) => {
+    worker.on('message', (msg: { rpc?: RpcMethod; args?: unknown[]; ok?: ExecOutcome[]; error?: { code: ErrorCode; stage: Stage; message: string; details?: Record<string, unknown> } | { bug: string } }) => {
       if (msg.rpc) {
         let out: Uint8Array;
         try {
@@ -139,12 +158,14 @@ function workerMain(): void {
   }
   try {
     const key = compiledCacheKey(toHex(sha256(wd.wasm)));
-    const sb = new Sandbox({
+    const sb = new SandboxCore({
       sha256, policy: wd.policy,
       cache: { get: (k) => (k === key ? wd.compiled : undefined), set: () => {} },
-    });
+    }, null);
     const mod = sb.load(wd.wasm, wd.limits);
-    port.postMessage({ ok: sb.run(mod, { ...wd.input, state }) });
+    const outs: ExecOutcome[] = [];
+    for (let i = 0; i < wd.times; i++) outs.push(sb.run(mod, { ...wd.input, state }));
+    port.postMessage({ ok: outs });
   } catch (e) {
     if (e instanceof KapsuleError) port.postMessage({ error: { code: e.code, stage: e.stage, message: e.message, details: e.details } });
     else port.postMessage({ error: { bug: String((e as Error)?.stack ?? e) } });

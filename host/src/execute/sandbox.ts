@@ -1,0 +1,279 @@
+/**
+ * The sandbox core: validate → (instrument) → compile, cached by (module hash, INSTRUMENTER_VERSION,
+ * COST_TABLE_HASH); a fresh instance per run, with typed errors. Portable; does not import binaryen (index.ts
+ * wires the instrumenter in), so worker threads that receive a compiled module never load it.
+ */
+import { KapsuleError } from '../errors.ts';
+import { toHex } from '../bytes.ts';
+import { validateModule, type ValidatedModule } from './validate.ts';
+import { EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
+import { COST_TABLE_HASH, INSTRUMENTER_VERSION } from './costs.ts';
+import { HostEnv, Transcript, type RunState } from './hostcalls/impl.ts';
+import { MemoryPool } from './pool.ts';
+import type { CompiledCache, ExecInput, ExecOutcome, HostPolicy, ModuleManifestLimits } from './types.ts';
+
+/**
+ * Ceiling on call depth whatever the manifest says, so the engine's own stack (which varies with V8 flags and
+ * frame sizes) is never what stops a run: a deeper manifest limit is clamped to this, identically everywhere.
+ */
+export const MAX_DEPTH_CEILING = 5000;
+
+/** An in-memory CompiledCache (the store provides a SQLite one). */
+export class MemoryCompiledCache implements CompiledCache {
+  private readonly m = new Map<string, Uint8Array>();
+  get(key: string): Uint8Array | undefined { return this.m.get(key); }
+  set(key: string, value: Uint8Array): void { this.m.set(key, value); }
+  get size(): number { return this.m.size; }
+}
+
+export function compiledCacheKey(moduleIdHex: string): string {
+  return `${moduleIdHex}/${INSTRUMENTER_VERSION}/${COST_TABLE_HASH}`;
+}
+
+export interface LoadedModule {
+  /** Hex SHA-256 of the original bytes: the module's identity. */
+  readonly id: string;
+  /** Effective limits: manifest ∩ host policy (∩ MAX_DEPTH_CEILING). */
+  readonly limits: ModuleManifestLimits;
+}
+
+class Loaded implements LoadedModule {
+  constructor(
+    readonly id: string,
+    readonly limits: ModuleManifestLimits,
+    readonly cacheKey: string,
+    readonly module: WebAssembly.Module,
+    readonly info: ValidatedModule,
+    /** Host-created memory shape when the module imports env.memory. */
+    readonly memory: { initial: number; maximum: number } | null,
+  ) {}
+}
+
+export interface SandboxStats {
+  /** Modules instrumented with binaryen (cache misses). */
+  instrumented: number;
+  /** WebAssembly.Module compilations. */
+  compiled: number;
+  /** Loads answered from the in-process compiled-module map or the CompiledCache. */
+  cacheHits: number;
+  runs: number;
+}
+
+/** Instruments validated original bytes (instrument.ts). Injected so that a worker can run without binaryen. */
+export type Instrumenter = (original: Uint8Array, info: ValidatedModule) => Uint8Array;
+
+/**
+ * The sandbox without a built-in instrumenter: `Sandbox` (index.ts) is this plus binaryen. A core without an
+ * instrumenter can only load modules whose instrumented form is in its cache (the worker's case).
+ */
+export class SandboxCore {
+  private readonly sha256: (b: Uint8Array) => Uint8Array;
+  private readonly policy: HostPolicy;
+  private readonly cache: CompiledCache;
+  private readonly modules = new Map<string, WebAssembly.Module>();
+  private readonly env = new HostEnv();
+  private readonly pool = new MemoryPool();
+  readonly stats: SandboxStats = { instrumented: 0, compiled: 0, cacheHits: 0, runs: 0 };
+
+  constructor(opts: { sha256: (b: Uint8Array) => Uint8Array; policy?: HostPolicy; cache?: CompiledCache }, private readonly instrumenter: Instrumenter | null) {
+    if (typeof opts?.sha256 !== 'function') throw new TypeError('Sandbox needs opts.sha256');
+    this.sha256 = opts.sha256;
+    this.policy = opts.policy ?? {};
+    this.cache = opts.cache ?? new MemoryCompiledCache();
+  }
+
+  /** Effective limits: the manifest narrowed by the host policy. */
+  effectiveLimits(limits: ModuleManifestLimits): ModuleManifestLimits {
+    checkLimits(limits);
+    const p = this.policy;
+    const hostcalls = [...new Set(limits.hostcalls)].filter((h) => !p.allowedHostcalls || p.allowedHostcalls.has(h)).sort();
+    const fuel = p.maxFuel !== undefined && p.maxFuel < limits.fuel ? p.maxFuel : limits.fuel;
+    const memoryPages = Math.min(limits.memoryPages, p.maxMemoryPages ?? limits.memoryPages);
+    const maxDepth = Math.min(limits.maxDepth, p.maxDepth ?? limits.maxDepth, MAX_DEPTH_CEILING);
+    return { hostcalls, fuel, memoryPages, maxDepth };
+  }
+
+  /** Validate + instrument + compile (cached). Throws MODULE_INVALID naming the offending import or feature. */
+  load(wasm: Uint8Array, limits: ModuleManifestLimits): LoadedModule {
+    const { id, eff, info, key } = this.prepare(wasm, limits);
+    let module = this.modules.get(key);
+    if (module) this.stats.cacheHits++;
+    else {
+      const cached = this.cache.get(key);
+      if (cached instanceof WebAssembly.Module) { module = cached; this.stats.cacheHits++; }
+      else {
+        let bytes: Uint8Array;
+        if (cached) { bytes = cached; this.stats.cacheHits++; }
+        else {
+          bytes = this.instrument(wasm, info);
+          this.stats.instrumented++;
+          this.cache.set(key, bytes);
+        }
+        module = compile(bytes);
+        this.stats.compiled++;
+      }
+      this.modules.set(key, module);
+    }
+    return this.finish(id, eff, key, module, info);
+  }
+
+  /** Like load, but compiles asynchronously (browsers' main thread; large modules). */
+  async loadAsync(wasm: Uint8Array, limits: ModuleManifestLimits): Promise<LoadedModule> {
+    const { id, eff, info, key } = this.prepare(wasm, limits);
+    let module = this.modules.get(key);
+    if (module) this.stats.cacheHits++;
+    else {
+      const cached = this.cache.get(key);
+      if (cached instanceof WebAssembly.Module) { module = cached; this.stats.cacheHits++; }
+      else {
+        let bytes: Uint8Array;
+        if (cached) { bytes = cached; this.stats.cacheHits++; }
+        else { bytes = this.instrument(wasm, info); this.stats.instrumented++; this.cache.set(key, bytes); }
+        try { module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>); } catch (e) { throw compileError(e); }
+        this.stats.compiled++;
+      }
+      this.modules.set(key, module);
+    }
+    return this.finish(id, eff, key, module, info);
+  }
+
+  private instrument(wasm: Uint8Array, info: ValidatedModule): Uint8Array {
+    if (!this.instrumenter) throw new KapsuleError('USAGE', 'execute', 'this sandbox has no instrumenter and the module is not in its cache');
+    return this.instrumenter(wasm, info);
+  }
+
+  /** The compiled module behind a LoadedModule (to hand to a worker: WebAssembly.Module is cloneable). */
+  compiledModule(mod: LoadedModule): WebAssembly.Module {
+    return asLoaded(mod).module;
+  }
+
+  private prepare(wasm: Uint8Array, limits: ModuleManifestLimits) {
+    if (!(wasm instanceof Uint8Array)) throw new TypeError('Sandbox.load expects the module bytes as a Uint8Array');
+    const eff = this.effectiveLimits(limits);
+    const info = validateModule(wasm, { allowed: new Set(eff.hostcalls), memoryPages: eff.memoryPages });
+    const id = toHex(this.sha256(wasm));
+    return { id, eff, info, key: compiledCacheKey(id) };
+  }
+
+  private finish(id: string, eff: ModuleManifestLimits, key: string, module: WebAssembly.Module, info: ValidatedModule): LoadedModule {
+    const memory = info.importedMemory
+      ? { initial: info.importedMemory.initial, maximum: Math.min(info.importedMemory.maximum ?? eff.memoryPages, eff.memoryPages) }
+      : null;
+    return new Loaded(id, eff, key, module, info, memory);
+  }
+
+  /** Runs `run()` in a fresh instance. Throws OUT_OF_FUEL / STACK_LIMIT / MEMORY_LIMIT / TRAP / HOSTCALL_FAULT. */
+  run(mod: LoadedModule, input: ExecInput): ExecOutcome {
+    const m = asLoaded(mod);
+    checkInput(input);
+    if (this.env.current) throw new KapsuleError('USAGE', 'execute', 'Sandbox.run is not re-entrant');
+    this.stats.runs++;
+    const budget = m.limits.fuel;
+    const rs: RunState = {
+      input, moduleId: m.id, memory: null, fuel: null,
+      writes: { trust: new Map(), balances: new Map(), kv: new Map() },
+      output: new Uint8Array(0), logs: [], logTruncated: false,
+      transcript: new Transcript(this.sha256), metaBytes: null, contextBytes: null,
+    };
+    const pooled = m.memory ? this.pool.acquire(m.memory.initial, m.memory.maximum) : null;
+    let exports: WebAssembly.Exports | null = null;
+    this.env.current = rs;
+    try {
+      let instance: WebAssembly.Instance;
+      try {
+        instance = new WebAssembly.Instance(m.module, this.env.importObject(pooled));
+      } catch (e) {
+        if (e instanceof WebAssembly.LinkError) throw new KapsuleError('MODULE_INVALID', 'execute', `module does not link: ${e.message}`);
+        throw e;
+      }
+      exports = instance.exports;
+      const fuel = exports[EXPORT_FUEL] as WebAssembly.Global;
+      rs.fuel = fuel;
+      fuel.value = budget;
+      (exports[EXPORT_DEPTH] as WebAssembly.Global).value = m.limits.maxDepth;
+      rs.memory = pooled ?? ((exports[EXPORT_MEMORY] as WebAssembly.Memory | undefined) ?? null);
+      const start = exports[EXPORT_START] as (() => void) | undefined;
+      if (start) start();
+      const status = (exports.run as () => number)();
+      if (status !== 0) {
+        throw new KapsuleError('TRAP', 'execute', `run() returned status ${status}`, { status });
+      }
+      const fuelUsed = budget - (fuel.value as bigint);
+      return {
+        ok: true, output: rs.output, fuelUsed, logs: rs.logs, writes: rs.writes, transcriptHash: rs.transcript.hash(),
+      };
+    } catch (e) {
+      throw classify(e, exports, budget, m.limits);
+    } finally {
+      this.env.current = null;
+      if (pooled && m.memory) this.pool.release(pooled, m.memory.initial, m.memory.maximum);
+    }
+  }
+
+  /** Pool counters (memories created vs reused). */
+  poolStats(): { created: number; reused: number } {
+    return { created: this.pool.created, reused: this.pool.reused };
+  }
+}
+
+function asLoaded(mod: LoadedModule): Loaded {
+  if (!(mod instanceof Loaded)) throw new TypeError('not a LoadedModule from Sandbox.load');
+  return mod;
+}
+
+function compile(bytes: Uint8Array): WebAssembly.Module {
+  try { return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>); } catch (e) { throw compileError(e); }
+}
+
+function compileError(e: unknown): KapsuleError {
+  return new KapsuleError('MODULE_INVALID', 'execute', `instrumented module does not compile: ${(e as Error).message}`, { internal: true });
+}
+
+function checkLimits(l: ModuleManifestLimits): void {
+  if (!l || !Array.isArray(l.hostcalls)) throw new TypeError('limits.hostcalls must be an array of names');
+  if (typeof l.fuel !== 'bigint' || l.fuel < 1n || l.fuel > (1n << 62n)) throw new RangeError(`limits.fuel must be a bigint in [1, 2^62], got ${String(l.fuel)}`);
+  if (!Number.isInteger(l.memoryPages) || l.memoryPages < 0 || l.memoryPages > 65536) throw new RangeError(`limits.memoryPages must be an integer in [0, 65536], got ${l.memoryPages}`);
+  if (!Number.isInteger(l.maxDepth) || l.maxDepth < 1) throw new RangeError(`limits.maxDepth must be a positive integer, got ${l.maxDepth}`);
+}
+
+function checkInput(i: ExecInput): void {
+  if (!i || !i.capsule || !i.context || !i.state || !Array.isArray(i.parents)) throw new TypeError('ExecInput needs capsule, payload, parents, context and state');
+  if (i.payload !== null && !(i.payload instanceof Uint8Array)) throw new TypeError('ExecInput.payload must be a Uint8Array or null');
+}
+
+function readGlobal(exports: WebAssembly.Exports | null, name: string): bigint | number | null {
+  const g = exports?.[name] as WebAssembly.Global | undefined;
+  return g ? (g.value as bigint | number) : null;
+}
+
+/** Turns whatever a run threw into the typed error, reading the instrumentation's counters. */
+function classify(e: unknown, exports: WebAssembly.Exports | null, budget: bigint, limits: ModuleManifestLimits): unknown {
+  const counter = readGlobal(exports, EXPORT_FUEL) as bigint | null;
+  const used = counter === null ? 0n : budget - counter;
+  const fuelUsed = used > budget ? budget : used;
+  if (e instanceof KapsuleError) {
+    if (e.code === 'USAGE' || e.code === 'MODULE_INVALID') return e;
+    const details = { ...(e.details ?? {}), fuelUsed };
+    if (e.code === 'OUT_OF_FUEL') Object.assign(details, { fuelCounter: counter });
+    return new KapsuleError(e.code, e.stage, e.message, details);
+  }
+  if (e instanceof WebAssembly.RuntimeError) {
+    if (counter !== null && counter < 0n) {
+      return new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel (budget ${budget})`, { fuelUsed, fuelCounter: counter });
+    }
+    const depth = readGlobal(exports, EXPORT_DEPTH) as number | null;
+    if (depth !== null && depth < 0) {
+      return new KapsuleError('STACK_LIMIT', 'execute', `call depth exceeded ${limits.maxDepth}`, { fuelUsed, maxDepth: limits.maxDepth });
+    }
+    if (readGlobal(exports, EXPORT_GROW_FAILED) === 1) {
+      return new KapsuleError('MEMORY_LIMIT', 'execute', `memory.grow failed (cap ${limits.memoryPages} pages) and the module then trapped: ${e.message}`, { fuelUsed, memoryPages: limits.memoryPages });
+    }
+    return new KapsuleError('TRAP', 'execute', `guest trapped: ${e.message}`, { fuelUsed, trap: e.message });
+  }
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    // The engine's own stack ran out before the counted limit (only with very large frames): not a property
+    // of the module alone, reported as STACK_LIMIT with native: true.
+    return new KapsuleError('STACK_LIMIT', 'execute', `engine stack exhausted before depth ${limits.maxDepth}`, { fuelUsed, native: true });
+  }
+  return e;
+}
