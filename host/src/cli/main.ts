@@ -12,6 +12,7 @@ import { inspectCommand, verifyCommand } from './commands/inspect.ts';
 /** Store-backed commands load SQLite and the sandbox only when used (inspect/verify stay light). */
 const rt = () => import('./commands/runtime.ts');
 const au = () => import('./commands/audit.ts');
+const sy = () => import('./commands/sync.ts');
 
 export const KAPSULE_HELP = `kapsule — run signed, encrypted capsules in a deterministic WebAssembly sandbox
 
@@ -33,6 +34,13 @@ usage:
   kapsule audit prove <index> --db <path>   inclusion proof against the latest checkpoint
   kapsule audit checkpoint --db <path> --out <file>
                                             export the latest signed checkpoint to keep elsewhere
+  kapsule sync export --db <path> --out <file> [--channel c] [--since <ids|heads.json>]
+                                            snapshot of capsules (+ modules they use) in DAG order, with heads
+  kapsule sync import <file> --db <path> [--key <keyfile>]
+                                            every capsule through the full pipeline; corrupt parts reported
+  kapsule sync pair --db <a> --peer <b> [--key <keyfile>] [--peer-key <keyfile>]
+                                            bring two stores to the same capsules via heads (have/want)
+  kapsule graph --db <path> [--channel c] --format dot|mermaid|html [--out <file>]
   kapsule audit replay --db <path> [--from N] [--key <keyfile>]
                                             re-execute every recorded execution; exit 1 on any divergence
 
@@ -68,6 +76,10 @@ export const COMMANDS: Record<string, Command> = {
   'audit prove': { flags: { db: 'string' }, run: async (io, a, b) => (await au()).auditProveCommand(io, a, b) },
   'audit checkpoint': { flags: { db: 'string', out: 'string' }, run: async (io, a) => (await au()).auditCheckpointCommand(io, a) },
   'audit replay': { flags: { db: 'string', from: 'string', key: 'string' }, run: async (io, a, b) => (await au()).auditReplayCommand(io, a, b) },
+  'sync export': { flags: { db: 'string', out: 'string', channel: 'string', since: 'string' }, run: async (io, a, b) => (await sy()).syncExportCommand(io, a, b) },
+  'sync import': { flags: { db: 'string', key: 'string' }, run: async (io, a, b) => (await sy()).syncImportCommand(io, a, b) },
+  'sync pair': { flags: { db: 'string', key: 'string', peer: 'string', 'peer-key': 'string' }, run: async (io, a, b) => (await sy()).syncPairCommand(io, a, b) },
+  graph: { flags: { db: 'string', channel: 'string', format: 'string', out: 'string' }, run: async (io, a) => (await sy()).graphCommand(io, a) },
   heads: { flags: { db: 'string', channel: 'string' }, run: async (io, a, b) => (await rt()).headsCommand(io, a, b) },
 };
 
