@@ -27,7 +27,7 @@ const say = (s = '') => console.log(s);
 
 say('== kapsule-rt demo ==');
 say('building modules (asc → build/modules/*.wasm, signed build/modules/*.kmod)…');
-const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/build.ts'), '--quiet'], { stdio: 'inherit', cwd: root });
+const build = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'scripts/loader/register.mjs'), join(root, 'scripts/build.ts'), '--quiet'], { stdio: 'inherit', cwd: root });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 for (const p of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, out]) rmSync(p, { recursive: true, force: true });

@@ -19,13 +19,16 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+/** tsx for TypeScript, plus the hook that keeps tsx from re-transpiling binaryen (scripts/loader/). */
+export const DEV_NODE_ARGS = ['--import', 'tsx', '--import', join(root, 'scripts/loader/register.mjs')];
+
 function run(cmd: string, args: string[]): number {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: process.env });
   return r.status ?? 1;
 }
 
 let failed = 0;
-const build = run(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--quiet']);
+const build = run(process.execPath, [...DEV_NODE_ARGS, 'scripts/build.ts', '--quiet']);
 if (build !== 0) process.exit(build);
 
 const files = walk(join(root, 'test'))
@@ -33,7 +36,7 @@ const files = walk(join(root, 'test'))
   .filter((p) => filters.length === 0 || filters.some((f) => p.includes(f)))
   .sort();
 if (files.length > 0) {
-  failed |= run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]);
+  failed |= run(process.execPath, [...DEV_NODE_ARGS, '--test', '--test-concurrency=2', ...files]);
 }
 if (filters.length === 0 || filters.some((f) => f.includes('spec') || f.includes('assembly'))) {
   failed |= run(process.execPath, ['node_modules/@as-pect/cli/bin/asp.js', '--config', 'as-pect.config.js']);

@@ -14,7 +14,7 @@ import { saveIdentity } from '../../host/src/keys-node.ts';
 import { SqliteStore } from '../../host/src/store/sqlite.ts';
 import { verifyAuditLog } from '../../host/src/audit/verify.ts';
 import { decodeEntry } from '../../host/src/audit/entry.ts';
-import { tempDir, testIdentity } from '../helpers/fixtures.ts';
+import { DEV_NODE_ARGS, tempDir, testIdentity } from '../helpers/fixtures.ts';
 
 const POINTS = Number(process.env.CRASH_POINTS ?? 6);
 const N = 120;
@@ -22,7 +22,7 @@ const root = new URL('../..', import.meta.url).pathname;
 
 function runChild(dir: string, db: string, key: string, killAfterLines: number | null): Promise<{ lines: string[]; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/helpers/ingest-child.ts'), dir, db, key], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...DEV_NODE_ARGS, join(root, 'test/helpers/ingest-child.ts'), dir, db, key], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     const lines: string[] = [];
     let buf = '';
     let killed = false;
