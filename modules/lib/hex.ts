@@ -1,0 +1,51 @@
+// Hex and byte helpers for reference modules.
+
+const HEX = "0123456789abcdef";
+
+export function toHex(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += HEX.charAt(b[i] >> 4) + HEX.charAt(b[i] & 15);
+  return s;
+}
+
+/** Lowercase hex of exactly `len` bytes (0 = any even length ≤ 128 bytes), or null. */
+export function fromHex(s: string, len: i32): Uint8Array | null {
+  if (s.length % 2 != 0 || (len > 0 && s.length != len * 2) || s.length > 256) return null;
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = HEX.indexOf(s.charAt(i * 2));
+    const lo = HEX.indexOf(s.charAt(i * 2 + 1));
+    if (hi < 0 || lo < 0) return null;
+    out[i] = <u8>((hi << 4) | lo);
+  }
+  return out;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): bool {
+  if (a.length != b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] != b[i]) return false;
+  return true;
+}
+
+/** A public key given as hex: 32 bytes (Ed25519) or 33 bytes (P-256 compressed). */
+export function keyFromHex(s: string): Uint8Array | null {
+  if (s.length == 64) return fromHex(s, 32);
+  if (s.length == 66) return fromHex(s, 33);
+  return null;
+}
+
+/** Parses a decimal u64 string ("0".."18446744073709551615"); returns false in ok[0] when invalid. */
+export function parseU64(s: string, ok: bool[]): u64 {
+  ok[0] = false;
+  if (s.length == 0 || s.length > 20 || (s.length > 1 && s.charCodeAt(0) == 0x30)) return 0;
+  let n: u64 = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return 0;
+    const d = <u64>(c - 0x30);
+    if (n > (u64.MAX_VALUE - d) / 10) return 0;
+    n = n * 10 + d;
+  }
+  ok[0] = true;
+  return n;
+}
