@@ -6,7 +6,10 @@
  *  - fuel: an i64 global `__kapsule_fuel` (set by the host to the budget before any guest code runs),
  *    decremented at each metered block entry (function entry, loop header, if arms, the code after a child that
  *    may branch) by that block's static cost (costs.ts); memory.grow is charged per page requested and
- *    memory.copy/fill/init per byte, dynamically, before the operation. `unreachable` when it goes below 0.
+ *    memory.copy/fill/init per byte, dynamically, before the operation. The `< 0 → unreachable` check runs at
+ *    loop headers, entries of functions that call guest functions, and dynamic charges; other charges are
+ *    unchecked (they run at most once per check, so the overshoot is bounded) and the host checks after the run.
+ *  - leaf functions (no calls to guest functions) only check there is room for their frame; others do −1/+1.
  *  - depth: an i32 global `__kapsule_depth` holding the REMAINING depth (set by the host to maxDepth): −1 at
  *    function entry (trap when it goes below 0), +1 at the single exit every `return` is rewritten to branch to.
  *    So a limit L traps exactly at the (L+1)-th nested call.
@@ -64,27 +67,41 @@ class FunctionInstrumenter {
   private tmpF32 = -1;
   private tmpF64 = -1;
 
-  constructor(private readonly m: binaryen.Module, private readonly f: Ref, private readonly name: string) {}
+  constructor(private readonly m: binaryen.Module, private readonly f: Ref, private readonly name: string, private readonly imported: ReadonlySet<string>) {}
 
   private addVar(type: number): number {
     return (b as unknown as { _BinaryenFunctionAddVar(f: Ref, t: number): number })._BinaryenFunctionAddVar(this.f, type);
   }
   private i32tmp(): number { if (this.tmpI32 < 0) this.tmpI32 = this.addVar(b.i32); return this.tmpI32; }
 
-  /** fuel -= amount (an i64 expression); trap when negative. */
+  private tmpFuel = -1;
+  private fuelTmp(): number { if (this.tmpFuel < 0) this.tmpFuel = this.addVar(b.i64); return this.tmpFuel; }
+
+  /** fuel -= amount (an i64 expression); trap when negative. The new value is kept in a local for the test. */
   private chargeDyn(amount: Ref): Ref[] {
     const m = this.m;
+    const t = this.fuelTmp();
     return [
-      m.global.set(G_FUEL, m.i64.sub(m.global.get(G_FUEL, b.i64), amount)),
-      m.if(m.i64.lt_s(m.global.get(G_FUEL, b.i64), m.i64.const(0n)), m.unreachable()),
+      m.global.set(G_FUEL, m.local.tee(t, m.i64.sub(m.global.get(G_FUEL, b.i64), amount), b.i64)),
+      m.if(m.i64.lt_s(m.local.get(t, b.i64), m.i64.const(0n)), m.unreachable()),
     ];
   }
-  private charge(n: number): Ref[] {
+  /** fuel -= n, checked: at loop headers and non-leaf function entries (docs/ABI.md §Metering). */
+  private chargeChecked(n: number): Ref[] {
     return n > 0 ? this.chargeDyn(this.m.i64.const(BigInt(n))) : [];
   }
+  /**
+   * fuel -= n without a check: segments that can run at most once per entry of the enclosing function or loop
+   * iteration. The counter can dip below zero only until the next check (bounded by the function's static size);
+   * the host also checks it after the run, so the verdict and the fuel reported are the same.
+   */
+  private charge(n: number): Ref[] {
+    const m = this.m;
+    return n > 0 ? [m.global.set(G_FUEL, m.i64.sub(m.global.get(G_FUEL, b.i64), m.i64.const(BigInt(n))))] : [];
+  }
   /** Wraps `e` so that its cost (plus `extra`) is charged on entry. */
-  private region(v: Visit, extra = 0): Ref {
-    const c = this.charge(v.cost + extra);
+  private region(v: Visit, extra = 0, checked = false): Ref {
+    const c = checked ? this.chargeChecked(v.cost + extra) : this.charge(v.cost + extra);
     return c.length ? this.m.block(null, [...c, v.e], b.getExpressionType(v.e)) : v.e;
   }
   /** An i32 operand evaluated once, charged `base + (value as u32 × mul) >> shift` before it is used. */
@@ -112,15 +129,34 @@ class FunctionInstrumenter {
     return e; // unreachable-typed operand: nothing flows
   }
 
+  /** Calls to functions defined in the module (imports never call back into the guest). */
+  private callsGuest = false;
+
   run(): void {
     const m = this.m;
     const f = this.f;
     const results = K.Function.getResults(f);
     const body = this.visit(K.Function.getBody(f));
+    const cost = body.cost + COST_TABLE.functionEntry;
+    if (!this.callsGuest) {
+      // Leaf: it cannot go deeper, so it only checks that there is room for its own frame (same trap point as
+      // the decrement would give), and its fuel is charged unchecked (the caller's next check catches it).
+      const out = m.block(null, [
+        m.if(m.i32.le_s(m.global.get(G_DEPTH, b.i32), m.i32.const(0)),
+          m.block(null, [m.global.set(G_DEPTH, m.i32.const(-1)), m.unreachable()])),
+        ...this.charge(cost),
+        m.block(EXIT_LABEL, [body.e], results),
+      ], results);
+      K.Function.setBody(f, out);
+      return;
+    }
+    // depth −1 and fuel −cost, then one combined test (a single branch on the hot path of recursive code)
+    const td = this.i32tmp();
+    const tf = this.fuelTmp();
     const enter = [
-      m.global.set(G_DEPTH, m.i32.sub(m.global.get(G_DEPTH, b.i32), m.i32.const(1))),
-      m.if(m.i32.lt_s(m.global.get(G_DEPTH, b.i32), m.i32.const(0)), m.unreachable()),
-      ...this.charge(body.cost + COST_TABLE.functionEntry),
+      m.global.set(G_DEPTH, m.local.tee(td, m.i32.sub(m.global.get(G_DEPTH, b.i32), m.i32.const(1)), b.i32)),
+      m.global.set(G_FUEL, m.local.tee(tf, m.i64.sub(m.global.get(G_FUEL, b.i64), m.i64.const(BigInt(cost))), b.i64)),
+      m.if(m.i32.or(m.i32.lt_s(m.local.get(td, b.i32), m.i32.const(0)), m.i64.lt_s(m.local.get(tf, b.i64), m.i64.const(0n))), m.unreachable()),
     ];
     const leave = m.global.set(G_DEPTH, m.i32.add(m.global.get(G_DEPTH, b.i32), m.i32.const(1)));
     const exit = m.block(EXIT_LABEL, [body.e], results);
@@ -159,7 +195,7 @@ class FunctionInstrumenter {
       }
       case ID.Loop: {
         const v = this.visit(K.Loop.getBody(e));
-        K.Loop.setBody(e, this.region(v, COST_TABLE.loopIteration));
+        K.Loop.setBody(e, this.region(v, COST_TABLE.loopIteration, true));
         return { e, cost: 0, br: v.br };
       }
       case ID.If: {
@@ -201,6 +237,7 @@ class FunctionInstrumenter {
       case ID.Call: {
         const info = b.getExpressionInfo(e) as binaryen.CallInfo;
         if (info.isReturn) reject('tail call (return_call)', this.name);
+        if (!this.imported.has(info.target)) this.callsGuest = true;
         let cost = COST_TABLE.call, br = false;
         info.operands.forEach((o, i) => { const v = this.visit(o); K.Call.setOperandAt(e, i, v.e); cost += v.cost; br ||= v.br; });
         return { e, cost, br };
@@ -208,6 +245,7 @@ class FunctionInstrumenter {
       case ID.CallIndirect: {
         const info = b.getExpressionInfo(e) as binaryen.CallIndirectInfo;
         if (info.isReturn) reject('tail call (return_call_indirect)', this.name);
+        this.callsGuest = true;
         let cost = COST_TABLE.callIndirect, br = false;
         info.operands.forEach((o, i) => { const v = this.visit(o); K.CallIndirect.setOperandAt(e, i, v.e); cost += v.cost; br ||= v.br; });
         const t = this.visit(info.target); K.CallIndirect.setTarget(e, t.e);
@@ -317,11 +355,16 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
     m.addGlobalExport(G_DEPTH, EXPORT_DEPTH);
     m.addGlobalExport(G_GROW, EXPORT_GROW_FAILED);
     const n = m.getNumFunctions();
+    const imported = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const info = b.getFunctionInfo(m.getFunctionByIndex(i));
+      if (info.module) imported.add(info.name);
+    }
     for (let i = 0; i < n; i++) {
       const f = m.getFunctionByIndex(i);
       const info = b.getFunctionInfo(f);
       if (info.module) continue; // imported
-      new FunctionInstrumenter(m, f, info.name).run();
+      new FunctionInstrumenter(m, f, info.name, imported).run();
     }
     if (v.start !== null) {
       if (v.start >= n) throw new KapsuleError('MODULE_INVALID', 'execute', `start function index ${v.start} out of range`);

@@ -147,12 +147,25 @@ export class SandboxCore {
     return asLoaded(mod).module;
   }
 
+  /**
+   * Hash + validation, memoised per bytes OBJECT and effective limits (the caller must not mutate bytes it has
+   * loaded). A different array with the same bytes is hashed and validated again.
+   */
+  private readonly prepared = new WeakMap<Uint8Array, Map<string, { id: string; info: ValidatedModule }>>();
+
   private prepare(wasm: Uint8Array, limits: ModuleManifestLimits) {
     if (!(wasm instanceof Uint8Array)) throw new TypeError('Sandbox.load expects the module bytes as a Uint8Array');
     const eff = this.effectiveLimits(limits);
-    const info = validateModule(wasm, { allowed: new Set(eff.hostcalls), memoryPages: eff.memoryPages });
-    const id = toHex(this.sha256(wasm));
-    return { id, eff, info, key: compiledCacheKey(id) };
+    const lk = `${eff.hostcalls.join(',')}/${eff.memoryPages}`;
+    let perBytes = this.prepared.get(wasm);
+    let hit = perBytes?.get(lk);
+    if (!hit) {
+      const info = validateModule(wasm, { allowed: new Set(eff.hostcalls), memoryPages: eff.memoryPages });
+      hit = { id: toHex(this.sha256(wasm)), info };
+      if (!perBytes) this.prepared.set(wasm, (perBytes = new Map()));
+      perBytes.set(lk, hit);
+    }
+    return { id: hit.id, eff, info: hit.info, key: compiledCacheKey(hit.id) };
   }
 
   private finish(id: string, eff: ModuleManifestLimits, key: string, module: WebAssembly.Module, info: ValidatedModule): LoadedModule {
@@ -195,6 +208,8 @@ export class SandboxCore {
       const start = exports[EXPORT_START] as (() => void) | undefined;
       if (start) start();
       const status = (exports.run as () => number)();
+      // Unchecked charges (instrument.ts) may leave the counter below zero without a trap: same verdict.
+      if ((fuel.value as bigint) < 0n) throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel (budget ${budget})`);
       if (status !== 0) {
         throw new KapsuleError('TRAP', 'execute', `run() returned status ${status}`, { status });
       }

@@ -28,3 +28,20 @@ export function run(): i32 {
   submit(out);
   return 0;
 }
+
+// Pure compute for the metering benchmark (no hostcalls): recursion, float math, memory traffic.
+export function cpu(n: i32): u64 {
+  let acc: u64 = <u64>fib(n);
+  let x: f64 = 1.0;
+  const buf = new Uint32Array(4096);
+  for (let i = 0; i < 200000; i++) {
+    x = x * 1.0000001 + Math.sqrt(<f64>i) * 0.5;
+    const j = i & 4095;
+    buf[j] = buf[j] * 1664525 + <u32>i;
+    acc += <u64>buf[(i * 7) & 4095];
+  }
+  return acc ^ reinterpret<u64>(x);
+}
+
+// Call-heavy microcode for the metering benchmark: the worst case (tiny function bodies, ~2^n calls).
+export function fibonacci(n: i32): i32 { return fib(n); }

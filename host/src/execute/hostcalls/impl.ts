@@ -14,7 +14,8 @@ import { HOSTCALLS, HOSTCALL_BY_NAME, HOSTCALL_LIMITS as L, HOSTCALL_NAMESPACE, 
 
 /** Transcript call ids of the env imports (hostcalls use their index in HOSTCALLS). */
 export const TRANSCRIPT_ID = { abort: 0xf0, trace: 0xf1 } as const;
-const INLINE_BYTES = 32;
+/** Byte strings up to this size go into the transcript as is; longer ones as their SHA-256. */
+const INLINE_BYTES = 4096;
 const TRANSCRIPT_DOMAIN = new TextEncoder().encode('kapsule/transcript/v1');
 
 /** Appends canonical transcript records (docs/ABI.md §Transcript). */
@@ -34,20 +35,27 @@ export class Transcript {
   }
   private raw(b: Uint8Array): void { this.need(b.length); this.buf.set(b, this.n); this.n += b.length; }
   private u32(v: number): void { this.need(4); this.dv.setUint32(this.n, v, true); this.n += 4; }
-  private i64(v: bigint): void { this.need(8); this.dv.setBigInt64(this.n, BigInt.asIntN(64, v), true); this.n += 8; }
+  private i64(v: number | bigint): void {
+    this.need(8);
+    if (typeof v === 'number') { // i32 arguments and results: no BigInt on the hot path
+      this.dv.setInt32(this.n, v, true);
+      this.dv.setInt32(this.n + 4, v < 0 ? -1 : 0, true);
+    } else this.dv.setBigInt64(this.n, BigInt.asIntN(64, v), true);
+    this.n += 8;
+  }
   private bytes(b: Uint8Array): void {
     this.u32(b.length);
     this.raw(b.length <= INLINE_BYTES ? b : this.sha256(b));
   }
-  /** call_id ‖ u8 argc ‖ i64 args ‖ bytes_in ‖ bytes_out ‖ i64 result; bytes = u32 len ‖ (≤32 B raw | SHA-256). */
+  /** call_id ‖ u8 argc ‖ i64 args ‖ bytes_in ‖ bytes_out ‖ i64 result; bytes = u32 len ‖ (≤4096 B raw | SHA-256). */
   record(id: number, args: readonly (number | bigint)[], inBytes: Uint8Array, outBytes: Uint8Array, result: number | bigint): void {
     this.need(2);
     this.buf[this.n++] = id;
     this.buf[this.n++] = args.length;
-    for (const a of args) this.i64(typeof a === 'bigint' ? a : BigInt(a));
+    for (const a of args) this.i64(typeof a === 'number' ? a | 0 : a);
     this.bytes(inBytes);
     this.bytes(outBytes);
-    this.i64(typeof result === 'bigint' ? result : BigInt(result));
+    this.i64(typeof result === 'number' ? result | 0 : result);
   }
   hash(): Uint8Array { return this.sha256(this.buf.subarray(0, this.n)); }
 }
