@@ -1,0 +1,325 @@
+/**
+ * One behavioural suite for every `Store`: SqliteStore(':memory:') is the reference, MemoryStore must match it.
+ * Each check runs against both; the last test replays one random operation sequence on both and compares every
+ * observable answer.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { MemoryStore } from '../../host/src/store/memory.ts';
+import { SqliteStore } from '../../host/src/store/sqlite.ts';
+import type { CapsuleRecord, ResultRecord, Store } from '../../host/src/store/types.ts';
+
+const IMPLS: [string, () => Store][] = [
+  ['SqliteStore', () => new SqliteStore(':memory:')],
+  ['MemoryStore', () => new MemoryStore()],
+];
+
+const id = (n: number, len = 32): Uint8Array => { const b = new Uint8Array(len); b[0] = n >> 8; b[1] = n & 0xff; b[len - 1] = n % 251; return b; };
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+function cap(n: number, o: Partial<Omit<CapsuleRecord, 'seq'>> = {}): Omit<CapsuleRecord, 'seq'> {
+  return {
+    id: id(n), kind: 'post', authorAlg: 'ed25519', author: id(1000 + (n % 3)), channel: 'general', createdAt: 1_000 + n,
+    logic: null, encrypted: false, status: 'stored', parents: [], bytes: Uint8Array.of(n, n, n), ...o,
+  };
+}
+
+function result(n: number, o: Partial<ResultRecord> = {}): ResultRecord {
+  return {
+    capsuleId: id(n), moduleId: id(900), outcome: 'ok', output: Uint8Array.of(1, 2, n), fuel: 123_456_789_012_345_678n,
+    now: 1_767_225_600_000n, inputHash: id(7), transcriptHash: id(8), outputHash: null, logs: ['a', 'b"\n'], ...o,
+  };
+}
+
+for (const [name, make] of IMPLS) {
+  describe(`Store contract: ${name}`, () => {
+    test('capsules: insert, get, seq, parents sorted, count, duplicate id throws', () => {
+      const s = make();
+      assert.equal(s.insertCapsule(cap(1)), 1);
+      assert.equal(s.insertCapsule(cap(2, { parents: [id(9), id(1)], logic: id(900), encrypted: true, status: 'executed' })), 2);
+      const c = s.getCapsule(id(2))!;
+      assert.deepEqual(c.parents.map(hex), [id(1), id(9)].map(hex));
+      assert.equal(c.seq, 2);
+      assert.equal(c.encrypted, true);
+      assert.equal(hex(c.logic!), hex(id(900)));
+      assert.equal(c.status, 'executed');
+      assert.equal(s.getCapsule(id(3)), null);
+      assert.equal(s.hasCapsule(id(1)), true);
+      assert.equal(s.hasCapsule(id(3)), false);
+      assert.equal(s.countCapsules(), 2);
+      assert.throws(() => s.insertCapsule(cap(1)));
+      s.close();
+    });
+
+    test('returned and passed bytes are copies', () => {
+      const s = make();
+      const c = cap(1);
+      s.insertCapsule(c);
+      c.bytes[0] = 99;
+      const got = s.getCapsule(id(1))!;
+      assert.equal(got.bytes[0], 1);
+      got.bytes[0] = 77;
+      assert.equal(s.getCapsule(id(1))!.bytes[0], 1);
+      s.close();
+    });
+
+    test('findCapsules: filters, created_at then id order, asc/desc, limit', () => {
+      const s = make();
+      s.insertCapsule(cap(1, { createdAt: 5 }));
+      s.insertCapsule(cap(2, { createdAt: 5, channel: 'other' }));
+      s.insertCapsule(cap(3, { createdAt: 7, kind: 'comment' }));
+      s.insertCapsule(cap(4, { createdAt: 1, status: 'not-recipient' }));
+      const ids = (q: Parameters<Store['findCapsules']>[0]) => s.findCapsules(q).map((c) => c.id[1]);
+      assert.deepEqual(ids({}), [3, 2, 1, 4]);
+      assert.deepEqual(ids({ order: 'asc' }), [4, 1, 2, 3]);
+      assert.deepEqual(ids({ channel: 'general' }), [3, 1, 4]);
+      assert.deepEqual(ids({ kind: 'comment' }), [3]);
+      assert.deepEqual(ids({ status: 'not-recipient' }), [4]);
+      assert.deepEqual(ids({ author: id(1001) }), [1, 4]);
+      assert.deepEqual(ids({ limit: 2 }), [3, 2]);
+      assert.deepEqual(ids({ limit: 0 }), []);
+      s.close();
+    });
+
+    test('DAG: children, topological order, heads per channel', () => {
+      const s = make();
+      s.insertCapsule(cap(1));
+      s.insertCapsule(cap(2, { channel: 'b' }));
+      s.insertCapsule(cap(4, { parents: [id(1)] }));
+      s.insertCapsule(cap(3, { parents: [id(1)] }));
+      assert.deepEqual(s.children(id(1)).map((c) => c.id[1]), [3, 4]);
+      assert.deepEqual(s.children(id(4)), []);
+      assert.deepEqual(s.topological().map((c) => c.id[1]), [1, 2, 4, 3]);
+      assert.deepEqual(s.topological('general').map((c) => c.id[1]), [1, 4, 3]);
+      assert.deepEqual(s.heads().map((h) => [h.channel, h.id[1]]), [['b', 2], ['general', 3], ['general', 4]]);
+      assert.deepEqual(s.heads('b').map((h) => h.id[1]), [2]);
+      assert.deepEqual(s.heads('none'), []);
+      // a child in another channel removes the parent from the CHILD's channel only (as the SQL does)
+      s.insertCapsule(cap(5, { channel: 'b', parents: [id(2), id(3)] }));
+      assert.deepEqual(s.heads().map((h) => [h.channel, h.id[1]]), [['b', 5], ['general', 3], ['general', 4]]);
+      s.close();
+    });
+
+    test('results: replace, round trip (fuel exact, logs), resultsOfModule newest first', () => {
+      const s = make();
+      for (const n of [1, 2, 3]) s.insertCapsule(cap(n));
+      s.putResult(result(1));
+      s.putResult(result(2, { output: null, transcriptHash: null, outputHash: id(5), outcome: 'OUT_OF_FUEL' }));
+      s.putResult(result(3, { moduleId: id(901) }));
+      s.putResult(result(9)); // no such capsule: stored, but not listed by module (inner join)
+      const r = s.getResult(id(1))!;
+      assert.equal(r.fuel, 123_456_789_012_345_678n);
+      assert.equal(r.now, 1_767_225_600_000n);
+      assert.deepEqual(r.logs, ['a', 'b"\n']);
+      assert.deepEqual([...r.output!], [1, 2, 1]);
+      assert.equal(r.outputHash, null);
+      const r2 = s.getResult(id(2))!;
+      assert.equal(r2.output, null);
+      assert.equal(r2.transcriptHash, null);
+      assert.equal(r2.outcome, 'OUT_OF_FUEL');
+      assert.ok(s.getResult(id(9)));
+      assert.deepEqual(s.resultsOfModule(id(900)).map((x) => x.capsuleId[1]), [2, 1]);
+      assert.deepEqual(s.resultsOfModule(id(900), 1).map((x) => x.capsuleId[1]), [2]);
+      s.putResult(result(1, { outcome: 'TRAP' }));
+      assert.equal(s.getResult(id(1))!.outcome, 'TRAP');
+      assert.equal(s.getResult(id(4)), null);
+      s.close();
+    });
+
+    test('modules: add once, list by name/version/id; compiled cache', () => {
+      const s = make();
+      const m = (n: number, name: string, version: string) => ({ id: id(n), name, version, author: id(1), package: Uint8Array.of(n) });
+      assert.equal(s.addModule(m(3, 'rank', '1.0.0')), true);
+      assert.equal(s.addModule(m(3, 'rank', '9.9.9')), false);
+      assert.equal(s.addModule(m(1, 'trust', '1.0.0')), true);
+      assert.equal(s.addModule(m(2, 'rank', '0.9.0')), true);
+      assert.deepEqual(s.listModules().map((x) => `${x.name}@${x.version}`), ['rank@0.9.0', 'rank@1.0.0', 'trust@1.0.0']);
+      assert.equal(s.getModule(id(3))!.version, '1.0.0');
+      assert.equal(s.getModule(id(4)), null);
+      assert.equal(s.getCompiled('k'), undefined);
+      s.putCompiled('k', Uint8Array.of(1));
+      s.putCompiled('k', Uint8Array.of(2));
+      assert.deepEqual([...s.getCompiled('k')!], [2]);
+      s.close();
+    });
+
+    test('state: trust, balances, kv (null deletes), ordered listings', () => {
+      const s = make();
+      assert.equal(s.trustScore(id(1)), 0n);
+      assert.equal(s.balance(id(1)), 0n);
+      s.setTrust(id(2), -5n);
+      s.setTrust(id(1), 10n ** 30n);
+      s.setBalance(id(3), 7n);
+      assert.equal(s.trustScore(id(1)), 10n ** 30n);
+      assert.deepEqual(s.allTrust().map((t) => [t.subject[1], t.score]), [[1, 10n ** 30n], [2, -5n]]);
+      assert.deepEqual(s.allBalances().map((t) => [t.account[1], t.amount]), [[3, 7n]]);
+      s.kvSet('m', Uint8Array.of(1), Uint8Array.of(9));
+      assert.deepEqual([...s.kvGet('m', Uint8Array.of(1))!], [9]);
+      assert.equal(s.kvGet('n', Uint8Array.of(1)), null);
+      s.kvSet('m', Uint8Array.of(1), null);
+      assert.equal(s.kvGet('m', Uint8Array.of(1)), null);
+      s.kvSet('m', Uint8Array.of(2), null); // deleting nothing is fine
+      s.close();
+    });
+
+    test('orphans: arrival order, missing parents sorted, duplicate add merges waits, remove', () => {
+      const s = make();
+      s.addOrphan({ id: id(10), bytes: Uint8Array.of(10), missing: [id(2), id(1)] });
+      s.addOrphan({ id: id(11), bytes: Uint8Array.of(11), missing: [id(1)] });
+      s.addOrphan({ id: id(10), bytes: Uint8Array.of(99), missing: [id(3)] });
+      assert.equal(s.hasOrphan(id(10)), true);
+      assert.deepEqual(s.listOrphans().map((o) => [o.id[1], o.seq, o.bytes[0], o.missing.map((m) => m[1])]), [
+        [10, 1, 10, [1, 2, 3]], [11, 2, 11, [1]],
+      ]);
+      assert.deepEqual(s.orphansWaitingFor(id(1)).map((o) => o.id[1]), [10, 11]);
+      assert.deepEqual(s.orphansWaitingFor(id(3)).map((o) => o.id[1]), [10]);
+      s.removeOrphan(id(10));
+      assert.equal(s.hasOrphan(id(10)), false);
+      assert.deepEqual(s.orphansWaitingFor(id(1)).map((o) => o.id[1]), [11]);
+      assert.deepEqual(s.orphansWaitingFor(id(3)), []);
+      s.addOrphan({ id: id(12), bytes: Uint8Array.of(12), missing: [] });
+      assert.deepEqual(s.listOrphans().map((o) => [o.id[1], o.seq]), [[11, 2], [12, 3]]);
+      s.close();
+    });
+
+    test('audit, merkle nodes, failed executions, meta, checkpoints', () => {
+      const s = make();
+      assert.equal(s.auditSize(), 0);
+      assert.equal(s.appendAudit(Uint8Array.of(1), Uint8Array.of(11)), 0);
+      assert.equal(s.appendAudit(Uint8Array.of(2), Uint8Array.of(12)), 1);
+      assert.equal(s.appendAudit(Uint8Array.of(3), Uint8Array.of(13)), 2);
+      assert.equal(s.auditSize(), 3);
+      assert.deepEqual(s.auditRange(1, 10).map((r) => [r.index, r.entry[0], r.leaf[0]]), [[1, 2, 12], [2, 3, 13]]);
+      assert.deepEqual(s.auditRange(2, 2), []);
+      assert.equal(s.merkleGet(0, 0), undefined);
+      s.merklePut(1, 4, Uint8Array.of(5));
+      s.merklePut(1, 4, Uint8Array.of(6));
+      assert.deepEqual([...s.merkleGet(1, 4)!], [6]);
+      assert.equal(s.merkleGet(4, 1), undefined);
+      assert.equal(s.getFailedExecution(id(1)), null);
+      s.putFailedExecution(id(1), Uint8Array.of(3));
+      assert.deepEqual([...s.getFailedExecution(id(1))!], [3]);
+      assert.equal(s.getMeta('signer'), null);
+      s.setMeta('signer', 'x');
+      s.setMeta('signer', 'y');
+      assert.equal(s.getMeta('signer'), 'y');
+      assert.equal(s.latestCheckpoint(), null);
+      s.addCheckpoint({ size: 5, text: 'five' });
+      s.addCheckpoint({ size: 2, text: 'two' });
+      s.addCheckpoint({ size: 5, text: 'five again' });
+      assert.deepEqual(s.checkpoints(), [{ size: 2, text: 'two' }, { size: 5, text: 'five again' }]);
+      assert.deepEqual(s.latestCheckpoint(), { size: 5, text: 'five again' });
+      s.close();
+    });
+
+    test('a thrown transaction leaves no trace (every table, counters included)', () => {
+      const s = make();
+      s.insertCapsule(cap(1));
+      s.setTrust(id(1), 1n);
+      s.appendAudit(Uint8Array.of(1), Uint8Array.of(1));
+      s.addOrphan({ id: id(20), bytes: Uint8Array.of(20), missing: [id(7)] });
+      const before = observe(s);
+      const boom = new Error('boom');
+      assert.throws(() => s.transaction(() => {
+        s.insertCapsule(cap(2, { parents: [id(1)] }));
+        s.putResult(result(2));
+        s.addModule({ id: id(5), name: 'm', version: '1', author: id(1), package: Uint8Array.of(1) });
+        s.putCompiled('k', Uint8Array.of(1));
+        s.setTrust(id(1), 2n);
+        s.setBalance(id(1), 3n);
+        s.kvSet('m', Uint8Array.of(1), Uint8Array.of(1));
+        s.addOrphan({ id: id(21), bytes: Uint8Array.of(21), missing: [id(7)] });
+        s.removeOrphan(id(20));
+        s.appendAudit(Uint8Array.of(2), Uint8Array.of(2));
+        s.merklePut(0, 0, Uint8Array.of(1));
+        s.putFailedExecution(id(2), Uint8Array.of(1));
+        s.setMeta('k', 'v');
+        s.addCheckpoint({ size: 2, text: 't' });
+        throw boom;
+      }), (e) => e === boom);
+      assert.deepEqual(observe(s), before);
+      // the sequence counters were rolled back too: the next rows get the numbers the failed ones had
+      assert.equal(s.insertCapsule(cap(3)), 2);
+      s.addOrphan({ id: id(22), bytes: Uint8Array.of(22), missing: [] });
+      assert.equal(s.listOrphans().at(-1)!.seq, 2);
+      s.close();
+    });
+
+    test('transactions: commit returns the value; a caught inner failure rolls back only the inner part', () => {
+      const s = make();
+      const v = s.transaction(() => {
+        s.insertCapsule(cap(1));
+        try {
+          s.transaction(() => { s.insertCapsule(cap(2)); s.setMeta('inner', '1'); throw new Error('inner'); });
+        } catch { /* the outer transaction goes on */ }
+        s.setMeta('outer', '1');
+        return 42;
+      });
+      assert.equal(v, 42);
+      assert.equal(s.hasCapsule(id(1)), true);
+      assert.equal(s.hasCapsule(id(2)), false);
+      assert.equal(s.getMeta('inner'), null);
+      assert.equal(s.getMeta('outer'), '1');
+      assert.throws(() => s.transaction(() => {
+        s.transaction(() => { s.setMeta('committed-inner', '1'); });
+        throw new Error('outer');
+      }));
+      assert.equal(s.getMeta('committed-inner'), null, 'an inner commit is undone by the outer rollback');
+      s.close();
+    });
+  });
+}
+
+/** Every observable answer of a store, as plain data (for deepEqual across implementations and over time). */
+function observe(s: Store): unknown {
+  const caps = s.topological();
+  const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (_k, v) =>
+    v instanceof Uint8Array ? `b:${hex(v)}` : typeof v === 'bigint' ? `n:${v}` : v));
+  return plain({
+    caps, count: s.countCapsules(), heads: s.heads(),
+    desc: s.findCapsules({}), asc: s.findCapsules({ order: 'asc', limit: 3 }),
+    children: caps.map((c) => s.children(c.id)), results: caps.map((c) => s.getResult(c.id)),
+    byModule: s.resultsOfModule(id(900)), modules: s.listModules(), compiled: s.getCompiled('k') ?? null,
+    trust: s.allTrust(), balances: s.allBalances(), kv: s.kvGet('m', Uint8Array.of(1)),
+    orphans: s.listOrphans(), waiting: s.orphansWaitingFor(id(7)),
+    audit: s.auditRange(0, s.auditSize()), merkle: s.merkleGet(0, 0) ?? null, failed: s.getFailedExecution(id(2)),
+    meta: s.getMeta('k'), checkpoints: s.checkpoints(), latest: s.latestCheckpoint(),
+  });
+}
+
+test('differential: random operation sequences give the same observable store on both implementations', () => {
+  const op = fc.oneof(
+    fc.record({ t: fc.constant('cap' as const), n: fc.integer({ min: 1, max: 12 }), parents: fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { maxLength: 3 }),
+      ch: fc.constantFrom('a', 'b', 'é', '\u{1F600}', '\uFFFD'), at: fc.integer({ min: 0, max: 4 }) }),
+    fc.record({ t: fc.constant('result' as const), n: fc.integer({ min: 1, max: 12 }), fuel: fc.bigInt({ min: 0n, max: 2n ** 64n }) }),
+    fc.record({ t: fc.constant('orphan' as const), n: fc.integer({ min: 20, max: 25 }), missing: fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { maxLength: 2 }) }),
+    fc.record({ t: fc.constant('unorphan' as const), n: fc.integer({ min: 20, max: 25 }) }),
+    fc.record({ t: fc.constant('trust' as const), n: fc.integer({ min: 1, max: 5 }), v: fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }) }),
+    fc.record({ t: fc.constant('kv' as const), k: fc.integer({ min: 1, max: 3 }), del: fc.boolean() }),
+    fc.record({ t: fc.constant('audit' as const), n: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({ t: fc.constant('checkpoint' as const), size: fc.integer({ min: 1, max: 6 }) }),
+    fc.record({ t: fc.constant('failingTx' as const), n: fc.integer({ min: 1, max: 12 }) }),
+  );
+  fc.assert(fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+    const stores = IMPLS.map(([, make]) => make());
+    const outcomes = stores.map((s) => ops.map((o) => {
+      try {
+        switch (o.t) {
+          case 'cap': return s.insertCapsule(cap(o.n, { parents: o.parents.map((p) => id(p)), channel: o.ch, createdAt: o.at }));
+          case 'result': s.putResult(result(o.n, { fuel: o.fuel })); return 'ok';
+          case 'orphan': s.addOrphan({ id: id(o.n), bytes: Uint8Array.of(o.n), missing: o.missing.map((p) => id(p)) }); return 'ok';
+          case 'unorphan': s.removeOrphan(id(o.n)); return 'ok';
+          case 'trust': s.setTrust(id(o.n), o.v); return 'ok';
+          case 'kv': s.kvSet('m', Uint8Array.of(o.k), o.del ? null : Uint8Array.of(o.k, 1)); return 'ok';
+          case 'audit': return s.appendAudit(Uint8Array.of(o.n), Uint8Array.of(o.n));
+          case 'checkpoint': s.addCheckpoint({ size: o.size, text: `t${o.size}` }); return 'ok';
+          case 'failingTx': return s.transaction(() => { s.setMeta('k', 'x'); s.insertCapsule(cap(o.n)); throw new Error('x'); });
+        }
+      } catch { return 'threw'; }
+    }));
+    assert.deepEqual(outcomes[1], outcomes[0]);
+    assert.deepEqual(observe(stores[1]), observe(stores[0]));
+    for (const s of stores) s.close();
+  }), { numRuns: 150 });
+});
