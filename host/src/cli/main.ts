@@ -40,6 +40,7 @@ usage:
                                             every capsule through the full pipeline; corrupt parts reported
   kapsule sync pair --db <a> --peer <b> [--key <keyfile>] [--peer-key <keyfile>]
                                             bring two stores to the same capsules via heads (have/want)
+  kapsule agent proposals --db <path>       actions proposed by agent_logic (never applied), with how to sign one
   kapsule graph --db <path> [--channel c] --format dot|mermaid|html [--out <file>]
   kapsule audit replay --db <path> [--from N] [--key <keyfile>]
                                             re-execute every recorded execution; exit 1 on any divergence
@@ -80,6 +81,7 @@ export const COMMANDS: Record<string, Command> = {
   'sync import': { flags: { db: 'string', key: 'string' }, run: async (io, a, b) => (await sy()).syncImportCommand(io, a, b) },
   'sync pair': { flags: { db: 'string', key: 'string', peer: 'string', 'peer-key': 'string' }, run: async (io, a, b) => (await sy()).syncPairCommand(io, a, b) },
   graph: { flags: { db: 'string', channel: 'string', format: 'string', out: 'string' }, run: async (io, a) => (await sy()).graphCommand(io, a) },
+  'agent proposals': { flags: { db: 'string' }, run: async (io, a, b) => (await import('./commands/agent.ts')).agentProposalsCommand(io, a, b) },
   heads: { flags: { db: 'string', channel: 'string' }, run: async (io, a, b) => (await rt()).headsCommand(io, a, b) },
 };
 
