@@ -15,9 +15,10 @@ import { toHex, utf8 } from '../host/src/bytes.ts';
 import { buildCapsule, type CapsuleSpec } from '../capsule-packer/src/build.ts';
 import { decodeForDisplay } from '../host/src/cli/describe.ts';
 import { verifyAuditLog } from '../host/src/audit/verify.ts';
+import { replayAuditLog } from '../host/src/audit/replay.ts';
 import { SqliteStore } from '../host/src/store/sqlite.ts';
 import type { IngestResult } from '../host/src/pipeline.ts';
-import { demoScenario } from './demo-scenario.ts';
+import { demoScenario, summarize } from './demo-scenario.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'demo-out');
@@ -79,14 +80,15 @@ t.bytes[t.bytes.length - 5] ^= 0x20; // flipped after signing: the signature no 
 files[files.length - 1].bytes = t.bytes;
 
 say(`\npacked ${files.length} capsules into demo-out/; ingesting as Bob's device into demo.db…\n`);
+const names = new Map(Object.entries(people).map(([n, p]) => [toHex(p.sigPublic), n]));
+const nameOf = (hex: string) => names.get(hex) ?? `${hex.slice(0, 8)}…`;
 const show = (label: string, r: IngestResult) => {
-  let line = `${label.padEnd(34)} ${r.status.padEnd(13)}`;
+  let line = `${label.padEnd(36)} ${r.status.padEnd(13)}`;
   if (r.error) line += ` ${r.error.code}`;
   if (r.output) {
     const d = decodeForDisplay(r.output);
-    line += ` ${d.encoding === 'json' ? JSON.stringify(d.value) : String(d.value)}`.slice(0, 150);
+    line += ` ${d.encoding === 'json' ? summarize(d.value as Record<string, unknown>, nameOf) : String(d.value)}`;
   }
-  if (r.fuel !== undefined && r.status === 'executed') line += `  (fuel ${r.fuel})`;
   say(line);
   for (const x of r.resolved ?? []) show(`  ↳ resolved orphan ${x.id?.slice(0, 8)}`, x);
 };
@@ -94,21 +96,21 @@ rt.ingestBatch(files.map((f) => f.bytes), (r, i) => show(files[i].label, r));
 
 const trust = rt.trustScores();
 if (trust.length) {
-  say('\ntrust scores from Bob\'s perspective (1.0 = 1000000):');
-  const names = new Map(Object.entries(people).map(([n, p]) => [toHex(p.sigPublic), n]));
-  for (const s of trust.sort((a, c) => Number(c.score - a.score))) say(`  ${(names.get(s.subject) ?? s.subject.slice(0, 12)).padEnd(10)} ${s.score}`);
+  say('\ntrust scores from Bob\'s perspective (1.0 = 1000000; sybils and Mallory get none):');
+  for (const s of trust.sort((a, c) => Number(c.score - a.score))) say(`  ${nameOf(s.subject).padEnd(10)} ${s.score}`);
 }
 const balances = rt.balances();
 if (balances.length) {
-  say('\nbalances:');
-  const names = new Map(Object.entries(people).map(([n, p]) => [toHex(p.sigPublic), n]));
-  for (const s of balances) say(`  ${(names.get(s.account) ?? s.account.slice(0, 12)).padEnd(10)} ${s.amount}`);
+  say('\nbalances (supply conserved):');
+  for (const s of balances) say(`  ${nameOf(s.account).padEnd(10)} ${s.amount}`);
 }
 rt.close();
 
 const store = new SqliteStore(dbPath, { readonly: true });
 const report = verifyAuditLog(b, store, { signer: { alg: 'ed25519', pub: people.bob.sigPublic } });
-store.close();
 say(`\naudit: ${report.size} entries, ${report.checkpoints} signed checkpoint(s), root ${report.root?.slice(0, 16)}… → ${report.ok ? 'VERIFIED' : `INVALID at ${report.first?.index}: ${report.first?.problem}`}`);
+const replay = replayAuditLog(b, store, new SqliteStore(':memory:'), people.bob);
+store.close();
+say(`replay: ${replay.executions} recorded executions re-run from scratch → ${replay.ok ? 'identical outputs and fuel' : `${replay.divergences.length} DIVERGENCE(S), first at entry ${replay.divergences[0].index}`}`);
 say(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s. Explore: npx kapsule ls --db demo.db · npx kapsule audit show --db demo.db`);
-if (!report.ok) process.exitCode = 1;
+if (!report.ok || !replay.ok) process.exitCode = 1;
