@@ -3,6 +3,8 @@
  * fast path. Import the portable core from `host/src/index.ts` instead when you bring your own store.
  */
 import { nativeBackend } from './crypto/native.ts';
+import { instrument } from './execute/instrument.ts';
+import type { Instrumenter } from './execute/sandbox.ts';
 import type { CryptoBackend } from './crypto/types.ts';
 import type { SecretIdentity } from './keys.ts';
 import { loadSecretIdentity } from './keys-node.ts';
@@ -18,6 +20,8 @@ export interface OpenRuntimeOptions {
   policy?: RuntimePolicy;
   backend?: CryptoBackend;
   origin?: string;
+  /** Instruments modules missing from the compiled cache; default binaryen's (null: pre-instrumented only). */
+  instrumenter?: Instrumenter | null;
 }
 
 export function openRuntime(opts: OpenRuntimeOptions): Runtime {
@@ -25,7 +29,8 @@ export function openRuntime(opts: OpenRuntimeOptions): Runtime {
   const identity = typeof opts.identity === 'string' ? loadSecretIdentity(backend, opts.identity) : (opts.identity ?? null);
   const store = new SqliteStore(opts.db);
   try {
-    const rt = new Runtime({ store, backend, identity, policy: opts.policy, origin: opts.origin });
+    const instrumenter = opts.instrumenter === undefined ? instrument : opts.instrumenter;
+    const rt = new Runtime({ store, backend, identity, policy: opts.policy, origin: opts.origin, instrumenter });
     rt.resumeOrphans();
     return rt;
   } catch (e) {

@@ -7,7 +7,9 @@ import { fromHex, toHex } from './bytes.ts';
 import { KapsuleError } from './errors.ts';
 import type { CryptoBackend } from './crypto/types.ts';
 import type { SecretIdentity } from './keys.ts';
-import { Sandbox, type CompiledCache } from './execute/index.ts';
+// The binaryen-free sandbox core: this file is part of the portable (browser) graph. Node wires binaryen in.
+import { SandboxCore, type Instrumenter } from './execute/sandbox.ts';
+import type { CompiledCache } from './execute/types.ts';
 import type { CapsuleQuery, CapsuleRecord, ResultRecord, Store } from './store/types.ts';
 import { AuditLog } from './audit/log.ts';
 import { ModuleRegistry, type RuntimePolicy } from './modules.ts';
@@ -22,13 +24,19 @@ export interface RuntimeOptions {
   policy?: RuntimePolicy;
   /** Checkpoint origin line (C2SP tlog-checkpoint). */
   origin?: string;
+  /**
+   * Instruments a module that is not in the store's compiled cache (key: module hash, INSTRUMENTER_VERSION,
+   * COST_TABLE_HASH). Node passes binaryen's (`openRuntime` does); the default, null, loads only modules whose
+   * instrumented bytes are already in the cache (`store.putCompiled`) and keeps binaryen out of the bundle.
+   */
+  instrumenter?: Instrumenter | null;
 }
 
 export class Runtime {
   readonly store: Store;
   readonly audit: AuditLog;
   readonly modules: ModuleRegistry;
-  readonly sandbox: Sandbox;
+  readonly sandbox: SandboxCore;
   private readonly pipeline: Pipeline;
   private closed = false;
 
@@ -39,7 +47,7 @@ export class Runtime {
       get: (k) => store.getCompiled(k),
       set: (k, v) => store.putCompiled(k, v),
     };
-    this.sandbox = new Sandbox({ sha256: (x) => backend.sha256(x), cache });
+    this.sandbox = new SandboxCore({ sha256: (x) => backend.sha256(x), cache }, opts.instrumenter ?? null);
     this.audit = new AuditLog(backend, store, identity, opts.origin ?? 'kapsule-rt/audit');
     this.modules = new ModuleRegistry(backend, store, this.sandbox, this.audit, opts.policy ?? {});
     this.pipeline = new Pipeline(backend, store, this.modules, this.audit, {

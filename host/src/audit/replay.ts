@@ -8,6 +8,7 @@ import type { CryptoBackend } from '../crypto/types.ts';
 import type { SecretIdentity } from '../keys.ts';
 import type { Store } from '../store/types.ts';
 import { Runtime } from '../runtime.ts';
+import { instrument } from '../execute/instrument.ts';
 import { decodeEntry } from './entry.ts';
 
 export interface ReplayDivergence { index: number; capsule: string; problem: string }
@@ -25,7 +26,7 @@ export function replayAuditLog(
   b: CryptoBackend, source: Store, fresh: Store, identity: SecretIdentity | null, opts: { from?: number } = {},
 ): ReplayReport {
   const from = opts.from ?? 0;
-  const rt = new Runtime({ store: fresh, backend: b, identity });
+  const rt = new Runtime({ store: fresh, backend: b, identity, instrumenter: instrument });
   const report: ReplayReport = { ok: true, entries: 0, executions: 0, skipped: [], divergences: [] };
   try {
     const size = source.auditSize();
