@@ -4,7 +4,8 @@
  *     asconfig.json) into build/modules/<name>.wasm — skipped when the wasm is newer than every source;
  *  2. packs each into a signed build/modules/<name>.kmod from modules/<name>/module.json, signed with the
  *     local build key build/keys/modules-build.key (generated on first build, never committed).
- * Usage: tsx scripts/build.ts [--quiet] [--force]
+ *  3. with --bundles, the esbuild bundles in dist/ (scripts/bundle.ts), printing each one's size.
+ * Usage: tsx scripts/build.ts [--quiet] [--force] [--bundles]
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,3 +92,7 @@ async function packModules(names: string[]): Promise<void> {
 
 const names = compileModules();
 await packModules(names);
+if (process.argv.includes('--bundles')) {
+  const { bundleAll, formatSizes } = await import('./bundle.ts');
+  console.log(formatSizes(await bundleAll()));
+}
