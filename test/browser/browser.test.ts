@@ -1,0 +1,201 @@
+/**
+ * The browser bundle (dist/kapsule-rt.browser.mjs, built here into a temp dir) in headless Chromium: a page with
+ * MemoryStore + Runtime on the noble backend and NO instrumenter verifies, decrypts and executes golden encrypted
+ * capsules referencing the `rank` module, from the instrumented bytes Node exported into its compiled cache. The
+ * output bytes and fuel must equal what Node (SqliteStore, native crypto, binaryen) produced for the same
+ * capsules and the same state.
+ *
+ * Chromium: Debian's /usr/bin/chromium (`.ci/run` installs it). Missing, this test installs it when CI=true and
+ * otherwise fails saying how to install it: it never skips.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+import { bundleBrowser, BROWSER_FORBIDDEN, type BundleInfo } from '../../scripts/bundle.ts';
+import { nativeBackend as b } from '../../host/src/crypto/native.ts';
+import { openRuntime } from '../../host/src/node.ts';
+import { encodeSecretIdentity } from '../../host/src/keys.ts';
+import { compiledCacheKey } from '../../host/src/execute/sandbox.ts';
+import { verifyModulePackage } from '../../host/src/verify/index.ts';
+import { toHex, utf8 } from '../../host/src/bytes.ts';
+import { buildCapsule } from '../../capsule-packer/src/build.ts';
+import { testIdentity, testSeed } from '../helpers/fixtures.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = new URL('../../', import.meta.url).pathname;
+const RANK_KMOD = join(root, 'build/modules/rank.kmod');
+const T0 = 1_767_225_600_000n; // 2026-01-01T00:00:00Z
+const HOUR = 3_600_000n;
+
+function ensureChromium(): void {
+  if (existsSync(CHROMIUM)) return;
+  if (process.env.CI === 'true') {
+    const r = spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'], { stdio: 'inherit' });
+    if (r.status === 0 && existsSync(CHROMIUM)) return;
+  }
+  assert.fail(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does, and this test does when CI=true`);
+}
+
+/** The golden scenario: fixed keys and fixed encryption randomness, so the capsules are the same bytes every run. */
+function scenario() {
+  assert.ok(existsSync(RANK_KMOD), `${RANK_KMOD} is missing: run npm run build (npm test does) to build the rank module`);
+  const kmod = new Uint8Array(readFileSync(RANK_KMOD));
+  const pkg = verifyModulePackage(b, kmod);
+  const owner = testIdentity(b, 'browser/owner');
+  const author = testIdentity(b, 'browser/author');
+  const commenter = testIdentity(b, 'browser/commenter', 'p256');
+  const seal = (label: string) => ({
+    cek: testSeed(`browser/${label}/cek`), nonce: testSeed(`browser/${label}/nonce`).subarray(0, 24),
+    ephemeralSecrets: [testSeed(`browser/${label}/eph0`)],
+  });
+  const post = buildCapsule(b, author, {
+    kind: 'post', channel: 'web', createdAt: T0, logic: pkg.manifest.moduleId,
+    payload: utf8.encode('{"title":"kapsule-rt in a browser"}'), to: [owner.encPublic],
+  }, seal('post'));
+  const comment = buildCapsule(b, commenter, {
+    kind: 'comment', channel: 'web', createdAt: T0 + 60_000n, parents: [post.id], logic: pkg.manifest.moduleId,
+    payload: utf8.encode('{"text":"same bytes, same fuel"}'), to: [owner.encPublic],
+  }, seal('comment'));
+  return {
+    kmod, moduleId: pkg.idHex, owner, capsules: [post, comment],
+    runs: [{ bytes: post.bytes, now: T0 + HOUR }, { bytes: comment.bytes, now: T0 + 5n * HOUR }],
+    trust: [{ subject: author.sigPublic, score: 450_000n }, { subject: commenter.sigPublic, score: 300_000n }],
+  };
+}
+
+interface RunOut { status: string; id: string | null; output: string | null; fuel: string | null; error: string | null }
+
+/** The page: everything it needs comes from the fixture; it returns what each ingest produced. */
+const PAGE = `<!doctype html><meta charset="utf-8"><title>kapsule-rt browser test</title><link rel="icon" href="data:,">
+<script type="module">
+import * as K from './kapsule-rt.browser.mjs';
+window.runKapsule = async (f) => {
+  const store = new K.MemoryStore();
+  const identity = K.parseSecretIdentity(K.nobleBackend, f.ownerKey);
+  const rt = new K.Runtime({ store, backend: K.nobleBackend, identity });   // no instrumenter
+  store.putCompiled(f.compiledKey, K.fromHex(f.compiledHex));
+  const kmod = K.fromHex(f.kmod);
+  const pkg = K.verifyModulePackage(K.nobleBackend, kmod);
+  const m = pkg.manifest;
+  // Chromium limits synchronous WebAssembly compilation on the main thread: compile once asynchronously.
+  await rt.sandbox.loadAsync(pkg.wasm, { hostcalls: m.hostcalls, fuel: m.fuel, memoryPages: m.memoryPages, maxDepth: m.maxDepth });
+  const added = rt.addModule(kmod);
+  store.transaction(() => { for (const t of f.trust) store.setTrust(K.fromHex(t.subject), BigInt(t.score)); });
+  const runs = f.runs.map((r) => {
+    const x = rt.ingest(K.fromHex(r.bytes), { now: BigInt(r.now) });
+    return { status: x.status, id: x.id, output: x.output ? K.toHex(x.output) : null,
+             fuel: x.fuel !== undefined ? x.fuel.toString() : null, error: x.error ? x.error.code + ': ' + x.error.message : null };
+  });
+  // the first capsule, opened by hand through the public parse → verify → decrypt functions
+  const v = K.verifyCapsule(K.nobleBackend, K.fromHex(f.runs[0].bytes));
+  const d = K.decryptCapsule(K.nobleBackend, v, identity);
+  return { runs, added, stats: rt.sandbox.stats, plaintext: new TextDecoder().decode(d.plaintext),
+           verifiedId: K.toHex(K.capsuleId(K.nobleBackend, v.body)),
+           audit: K.verifyAuditLog(K.nobleBackend, store).ok, userAgent: navigator.userAgent };
+};
+window.kapsuleReady = true;
+</script>`;
+
+let tmp: string;
+let info: BundleInfo;
+let server: Server;
+let browser: Browser;
+let base: string;
+
+before(async () => {
+  ensureChromium();
+  tmp = mkdtempSync(join(tmpdir(), 'kapsule-browser-'));
+  info = await bundleBrowser(tmp);
+  const bundle = readFileSync(info.file);
+  server = createServer((req, res) => {
+    if (req.url === '/' || req.url === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+    } else if (req.url === '/kapsule-rt.browser.mjs') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  // playwright gives every launch a fresh, empty --user-data-dir of its own (it refuses one in args)
+  browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the browser bundle has no Node-only, SQLite or binaryen input and stays small', () => {
+  const meta = JSON.parse(readFileSync(`${info.file}.meta.json`, 'utf8')) as { inputs: Record<string, unknown> };
+  const inputs = Object.keys(meta.inputs);
+  assert.ok(inputs.some((i) => i.endsWith('host/src/runtime.ts')) && inputs.some((i) => i.endsWith('host/src/store/memory.ts')));
+  assert.deepEqual(inputs.filter((i) => BROWSER_FORBIDDEN.test(i) || /binaryen|better-sqlite3|^node:/.test(i)), []);
+  const text = readFileSync(info.file, 'utf8');
+  assert.doesNotMatch(text, /from\s*["'](node:|binaryen|better-sqlite3)/);
+  assert.ok(info.bytes < 400 * 1024, `browser bundle is ${info.bytes} bytes`);
+});
+
+test('Chromium verifies, decrypts and runs golden rank capsules: same output bytes and fuel as Node', async () => {
+  const s = scenario();
+
+  // Node: SQLite store, native crypto, binaryen instrumentation
+  const rt = openRuntime({ db: ':memory:', identity: s.owner });
+  let node: RunOut[];
+  let compiled: Uint8Array;
+  try {
+    rt.addModule(s.kmod);
+    rt.store.transaction(() => { for (const t of s.trust) rt.store.setTrust(t.subject, t.score); });
+    node = s.runs.map((r) => {
+      const x = rt.ingest(r.bytes, { now: r.now });
+      return { status: x.status, id: x.id, output: x.output ? toHex(x.output) : null, fuel: x.fuel?.toString() ?? null, error: x.error ? `${x.error.code}: ${x.error.message}` : null };
+    });
+    const c = rt.store.getCompiled(compiledCacheKey(s.moduleId));
+    assert.ok(c, 'Node put the instrumented module into its compiled cache');
+    compiled = c;
+  } finally { rt.close(); }
+  for (const r of node) assert.equal(r.status, 'executed', `Node: ${r.error}`);
+  const score = node.map((r) => JSON.parse(Buffer.from(r.output!, 'hex').toString('utf8')));
+  assert.equal(score[0].ok, true);
+  assert.equal(score[0].author_trust, 450000);
+  assert.equal(score[1].engaged, 1, 'the comment re-ranks its post, counting one trusted engager');
+  assert.ok(score[1].engagement > 0 && score[1].post === score[0].post, JSON.stringify(score));
+  assert.equal(score[1].age_hours, 5);
+
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(base);
+  await page.waitForFunction(() => (globalThis as unknown as { kapsuleReady?: boolean }).kapsuleReady === true, null, { timeout: 30_000 });
+  const fixture = {
+    ownerKey: encodeSecretIdentity(s.owner), kmod: toHex(s.kmod), compiledKey: compiledCacheKey(s.moduleId), compiledHex: toHex(compiled),
+    trust: s.trust.map((t) => ({ subject: toHex(t.subject), score: t.score.toString() })),
+    runs: s.runs.map((r) => ({ bytes: toHex(r.bytes), now: r.now.toString() })),
+  };
+  const web = await page.evaluate(
+    (f) => (globalThis as unknown as { runKapsule(f: unknown): Promise<unknown> }).runKapsule(f),
+    fixture,
+  ) as { runs: RunOut[]; added: { id: string; added: boolean }; stats: { instrumented: number; compiled: number }; plaintext: string; verifiedId: string; audit: boolean; userAgent: string };
+  await page.close();
+
+  assert.deepEqual(problems, []);
+  assert.match(web.userAgent, /HeadlessChrome|Chrome/);
+  assert.deepEqual(web.added, { id: s.moduleId, name: 'rank', version: '1.0.0', added: true });
+  assert.equal(web.stats.instrumented, 0, 'the browser ran the pre-instrumented bytes; it never instrumented');
+  assert.equal(web.stats.compiled, 1);
+  assert.equal(web.plaintext, '{"title":"kapsule-rt in a browser"}');
+  assert.equal(web.verifiedId, s.capsules[0].idHex);
+  assert.equal(web.audit, true);
+  assert.deepEqual(web.runs, node, 'same statuses, ids, output bytes and fuel in Chromium (noble, MemoryStore) as in Node (native, SQLite)');
+});
