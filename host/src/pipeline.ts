@@ -217,17 +217,27 @@ export class Pipeline {
     return rec ? metaOfRecord(rec) : null;
   }
 
-  /** Reads for one run. Runs are synchronous inside this process, so the store cannot change under a run. */
+  /**
+   * Reads for one run. Runs are synchronous inside this process, so the store cannot change under a run: children
+   * lists and their decoded metadata are cached for the run (a module walking N children costs N reads, not N²).
+   */
   stateView(): StateView {
     const s = this.store;
+    const kids = new Map<string, GuestCapsuleMeta[]>();
+    const childrenOf = (id: Uint8Array): GuestCapsuleMeta[] => {
+      const k = toHex(id);
+      let list = kids.get(k);
+      if (!list) { list = s.children(id).map(metaOfRecord); kids.set(k, list); }
+      return list;
+    };
     return {
       trustScore: (subject) => s.trustScore(subject),
       balance: (account) => s.balance(account),
       kvGet: (moduleId, key) => s.kvGet(moduleId, key),
-      childCount: (id) => s.children(id).length,
+      childCount: (id) => childrenOf(id).length,
       childMetadata: (id, index) => {
-        const kids = s.children(id);
-        return index >= 0 && index < kids.length ? metaOfRecord(kids[index]) : null;
+        const list = childrenOf(id);
+        return index >= 0 && index < list.length ? list[index] : null;
       },
     };
   }

@@ -20,13 +20,14 @@ export function foldChar(c: i32): i32 {
 }
 
 export function fold(s: string): string {
-  let out = "";
+  // one array, one string: the stub runtime never frees, so no per-character concatenation
+  const units = new Array<i32>(0);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (isInvisible(c)) continue;
-    out += String.fromCharCode(foldChar(c));
+    units.push(foldChar(c));
   }
-  return out.toLowerCase();
+  return String.fromCharCodes(units).toLowerCase();
 }
 
 /** The first banned term (as given) found in `text` after folding both, or null. */

@@ -1,0 +1,109 @@
+/**
+ * Fuel used and wall time per run of each reference module at realistic sizes, next to the module's manifest
+ * budget — the measurement the budgets in modules/<name>/module.json are justified by.
+ * Usage: node --import tsx --import ./scripts/loader/register.mjs bench/modules.ts
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nativeBackend as b } from '../host/src/crypto/native.ts';
+import { Kit } from '../test/modules/_kit.ts';
+import { toHex, utf8 } from '../host/src/bytes.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+
+export interface ModuleBenchRow { module: string; scenario: string; fuel: bigint; budget: bigint; ms: number }
+
+function budgetOf(name: string): bigint {
+  return BigInt(JSON.parse(readFileSync(join(root, 'modules', name, 'module.json'), 'utf8')).fuel);
+}
+
+function timed(k: Kit, c: { bytes: Uint8Array }, now?: bigint): { fuel: bigint; ms: number } {
+  const t0 = performance.now();
+  const r = k.rt.ingest(c.bytes, now !== undefined ? { now } : {});
+  const ms = performance.now() - t0;
+  if (r.status !== 'executed') throw new Error(`bench run not executed: ${r.status} ${r.error?.code} ${r.error?.message}`);
+  return { fuel: r.fuel!, ms };
+}
+
+export function runModulesBench(scale = 1): ModuleBenchRow[] {
+  const rows: ModuleBenchRow[] = [];
+  const hexKey = (i: number) => toHex(b.sha256(utf8.encode(`bench-node-${i}`)));
+
+  { // trust: one statement added to a graph of 10k edges over 2k identities (kv laid out as the module does)
+    const k = new Kit('trust', 'owner');
+    const edges = Math.round(10_000 * scale), nodes = Math.max(50, Math.round(2_000 * scale));
+    const owner = k.key('owner');
+    const out = new Map<string, Map<string, string>>();
+    for (let i = 0; i < edges; i++) {
+      const from = i < 20 ? owner : hexKey(i % nodes);
+      const to = hexKey((i * 7 + Math.floor(i / nodes) * 13 + 3) % nodes);
+      if (from === to) continue;
+      if (!out.has(from)) out.set(from, new Map());
+      out.get(from)!.set(`${to} -`, `${to} - ${(i % 9) * 10 + 10} 1 ${toHex(b.sha256(utf8.encode(String(i))))}`);
+    }
+    const mid = toHex(k.moduleId);
+    const buckets = new Map<string, string[]>();
+    let total = 0;
+    k.rt.store.transaction(() => {
+      for (const [from, m] of out) {
+        const rows = [...m.entries()].sort(([a], [c]) => (a < c ? -1 : 1)).map(([, v]) => v);
+        total += rows.length;
+        k.rt.store.kvSet(mid, utf8.encode(`out:${from}`), utf8.encode(rows.join('\n')));
+        const bk = from.slice(0, 2);
+        buckets.set(bk, [...(buckets.get(bk) ?? []), from]);
+      }
+      for (const [bk, list] of buckets) k.rt.store.kvSet(mid, utf8.encode(`authors:${bk}`), utf8.encode(list.sort().join('\n')));
+    });
+    const r = timed(k, k.capsule('owner', 'trust', { subject: hexKey(1), weight: 50 }));
+    rows.push({ module: 'trust', scenario: `1 statement into a ${total}-edge graph`, ...r, budget: budgetOf('trust') });
+    k.rt.close();
+  }
+  { // rank: a post with 200 comments by 200 distinct trusted authors
+    const k = new Kit('rank', 'owner');
+    const post = k.capsule('author', 'post', { title: 'hot' }, { logic: null });
+    k.rt.ingest(post.bytes);
+    const n = Math.round(200 * scale);
+    k.rt.store.transaction(() => { for (let i = 0; i < n; i++) k.rt.store.setTrust(k.who(`c${i}`).sigPublic, 100_000n); });
+    k.rt.ingestBatch(Array.from({ length: n }, (_, i) => k.capsule(`c${i}`, 'comment', { text: 'x' }, { logic: null, parents: [post.id] }).bytes));
+    const r = timed(k, k.capsule('owner', 'reaction', { like: true }, { parents: [post.id] }));
+    rows.push({ module: 'rank', scenario: `re-rank a post with ${n} comments`, ...r, budget: budgetOf('rank') });
+    k.rt.close();
+  }
+  { // blocklist: a 1 KiB comment against 500 banned terms, 50 siblings for the rate limit
+    const k = new Kit('blocklist', 'owner');
+    const terms = Array.from({ length: Math.round(500 * scale) }, (_, i) => `term${i}x`);
+    k.rt.ingest(k.capsule('owner', 'policy', { banned_terms: terms, rate_limit: { max: 100, window_ms: 3_600_000 } }).bytes);
+    const post = k.capsule('owner', 'post', { t: 1 }, { logic: null });
+    k.rt.ingest(post.bytes);
+    k.rt.ingestBatch(Array.from({ length: 50 }, (_, i) => k.capsule('poster', 'comment', { text: `c${i}` }, { logic: null, parents: [post.id] }).bytes));
+    const r = timed(k, k.capsule('poster', 'comment', { text: 'lorem ipsum dolor sit amet '.repeat(38) }, { parents: [post.id] }));
+    rows.push({ module: 'blocklist', scenario: `1 KiB comment, ${terms.length} banned terms, 50 siblings`, ...r, budget: budgetOf('blocklist') });
+    k.rt.close();
+  }
+  { // transfer: a transfer among 10k funded accounts (state size does not enter the run)
+    const k = new Kit('transfer', 'bank');
+    k.rt.ingest(k.capsule('bank', 'ledger', { op: 'genesis' }).bytes);
+    k.rt.ingest(k.capsule('bank', 'ledger', { op: 'mint', to: k.key('bank'), amount: '1000000' }).bytes);
+    k.rt.store.transaction(() => { for (let i = 0; i < 10_000 * scale; i++) k.rt.store.setBalance(b.sha256(utf8.encode(`acct${i}`)), 10n); });
+    const r = timed(k, k.capsule('bank', 'ledger', { op: 'transfer', from: k.key('bank'), to: k.key('shop'), amount: '99', nonce: 1 }));
+    rows.push({ module: 'transfer', scenario: 'transfer with 10k funded accounts', ...r, budget: budgetOf('transfer') });
+    k.rt.close();
+  }
+  { // agent_logic: three rules over 2 posts × 250 comments
+    const k = new Kit('agent_logic', 'owner');
+    const posts = [0, 1].map((i) => k.capsule(`p${i}`, 'post', { t: i }, { logic: null, flags: { tag: 'x' } }));
+    k.rt.ingestBatch(posts.map((p) => p.bytes));
+    const n = Math.round(250 * scale);
+    for (const p of posts) k.rt.ingestBatch(Array.from({ length: n }, (_, i) => k.capsule(`u${i % 40}`, 'comment', { text: 'y' }, { logic: null, parents: [p.id] }).bytes));
+    const r = timed(k, k.capsule('owner', 'agent', { rules: [{ type: 'pin', tag: 'x' }, { type: 'block', min_count: 5 }, { type: 'sweep', above: '0', to: k.key('s') }] }, { parents: posts.map((p) => p.id) }));
+    rows.push({ module: 'agent_logic', scenario: `3 rules over 2 posts × ${n} comments`, ...r, budget: budgetOf('agent_logic') });
+    k.rt.close();
+  }
+  return rows;
+}
+
+export function formatModulesBench(rows: ModuleBenchRow[]): string {
+  return rows.map((r) => `${r.module.padEnd(12)} ${r.scenario.padEnd(44)} fuel ${String(r.fuel).padStart(11)} = ${(Number(r.fuel) / Number(r.budget) * 100).toFixed(1).padStart(5)}% of budget ${r.budget}  ${r.ms.toFixed(1)} ms`).join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(formatModulesBench(runModulesBench()));
