@@ -187,3 +187,17 @@ test('reads after writes see the buffered value; the snapshot is untouched; a fa
   assert.equal(bad.code, 'TRAP');
   assert.equal('writes' in bad.details, false);
 });
+
+test('AssemblyScript: allocating past the memory cap is MEMORY_LIMIT; a failed assert is TRAP with its message', async () => {
+  const { ascBuild } = await import('./_helpers.ts');
+  const sb = new Sandbox({ sha256 });
+  const mod = sb.load(ascBuild('test/execute/assembly/hog.ts'), limits({ hostcalls: ['get_payload', 'submit_capsule_result'], fuel: 100_000_000n, memoryPages: 8 }));
+  assert.deepEqual(sb.run(mod, fixtureInput({ payload: new Uint8Array([3, 0]) })).output, new Uint8Array([3]));
+  const e = code(() => sb.run(mod, fixtureInput({ payload: new Uint8Array([20, 0]) })));
+  assert.equal(e.code, 'MEMORY_LIMIT');
+  assert.equal(e.details.memoryPages, 8);
+  const t = code(() => sb.run(mod, fixtureInput({ payload: new Uint8Array([1, 1]) })));
+  assert.equal(t.code, 'TRAP');
+  assert.deepEqual((t.details.abort as { message: string }).message, 'second byte must be zero');
+  assert.match((t.details.abort as { file: string }).file, /hog\.ts$/);
+});
