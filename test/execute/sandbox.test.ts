@@ -201,3 +201,30 @@ test('AssemblyScript: allocating past the memory cap is MEMORY_LIMIT; a failed a
   assert.deepEqual((t.details.abort as { message: string }).message, 'second byte must be zero');
   assert.match((t.details.abort as { file: string }).file, /hog\.ts$/);
 });
+
+test('loadAsync gives the same module as load (same id, limits, outcome)', async () => {
+  const wasm = await wat2wasm(`(module (import "kapsule_v1" "get_parent_count" (func $pc (result i32))) (memory 1 1)
+    (func (export "run") (result i32) (i32.sub (call $pc) (i32.const 2))))`);
+  const l = limits({ hostcalls: ['get_parent_count'] });
+  const a = new Sandbox({ sha256 });
+  const b = new Sandbox({ sha256 });
+  const ma = a.load(wasm, l);
+  const mb = await b.loadAsync(wasm, l);
+  assert.equal(mb.id, ma.id);
+  assert.deepEqual(mb.limits, ma.limits);
+  assert.equal(b.run(mb, fixtureInput()).fuelUsed, a.run(ma, fixtureInput()).fuelUsed);
+  assert.equal(code(() => b.run(mb, fixtureInput({ parents: [] }))).code, 'TRAP');
+});
+
+test('a run is not re-entrant and a foreign LoadedModule is refused', async () => {
+  const sb = new Sandbox({ sha256 });
+  assert.throws(() => sb.run({ id: 'x', limits: limits() }, fixtureInput()), TypeError);
+  const wasm = await wat2wasm(`(module (import "kapsule_v1" "get_parent_count" (func $pc (result i32))) (memory 1 1)
+    (func (export "run") (result i32) (drop (call $pc)) (i32.const 0)))`);
+  const mod = sb.load(wasm, limits({ hostcalls: ['get_parent_count'] }));
+  const input = fixtureInput();
+  // a StateView that tries to start another run from inside a hostcall (the host would be re-entered)
+  const evil = { ...input, parents: new Proxy(input.parents, { get: (t, k) => { if (k === 'length') sb.run(mod, input); return Reflect.get(t, k); } }) };
+  assert.equal(code(() => sb.run(mod, evil)).code, 'USAGE');
+  assert.equal(sb.run(mod, input).ok, true, 'the sandbox is usable afterwards');
+});
