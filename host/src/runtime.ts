@@ -67,15 +67,25 @@ export class Runtime {
   }
 
   /** Ingest many, then write one signed checkpoint for the batch. */
-  ingestBatch(items: Iterable<Uint8Array>, onEach?: (r: IngestResult, i: number) => void): IngestResult[] {
+  ingestBatch(items: Iterable<Uint8Array>, onEach?: (r: IngestResult, i: number) => void, opts: { chunk?: number } = {}): IngestResult[] {
     this.open();
     const out: IngestResult[] = [];
+    const chunk = opts.chunk ?? 256;
     let i = 0;
+    let pending: Uint8Array[] = [];
+    // Capsules are committed `chunk` at a time: each capsule still commits or rolls back as a unit (a nested
+    // transaction = savepoint), but one disk commit serves the chunk. A crash loses at most the open chunk,
+    // which a rerun ingests again (idempotent).
+    const flush = () => {
+      const results = this.store.transaction(() => pending.map((bytes) => this.pipeline.ingest(bytes)));
+      for (const r of results) { out.push(r); onEach?.(r, i++); }
+      pending = [];
+    };
     for (const bytes of items) {
-      const r = this.pipeline.ingest(bytes);
-      out.push(r);
-      onEach?.(r, i++);
+      pending.push(bytes);
+      if (pending.length >= chunk) flush();
     }
+    if (pending.length) flush();
     this.checkpoint();
     return out;
   }

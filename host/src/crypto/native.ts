@@ -27,6 +27,21 @@ const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 const out = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 const edKeyObjects = new BoundedCache<KeyObject>();
+/**
+ * Private key objects, cached by the identity of the caller's secret-key array (a device key is one long-lived
+ * Uint8Array): parsing PKCS8 costs more than the operation itself. Weak, and keyed by object, never by secret bytes.
+ */
+const privateKeys = new WeakMap<Uint8Array, { kind: string; bytes: string; key: KeyObject }>();
+
+function cachedPrivate(sk: Uint8Array, kind: 'ed25519' | 'x25519' | 'p256', make: () => KeyObject): KeyObject {
+  const hit = privateKeys.get(sk);
+  // the array could have been overwritten in place: check a hash of its bytes (the bytes themselves are not kept)
+  const fingerprint = createHash('sha256').update(sk).digest('base64');
+  if (hit && hit.kind === kind && hit.bytes === fingerprint) return hit.key;
+  const key = make();
+  privateKeys.set(sk, { kind, bytes: fingerprint, key });
+  return key;
+}
 const p256KeyObjects = new BoundedCache<KeyObject>();
 
 function edKeyObject(pk: Uint8Array): KeyObject {
@@ -105,10 +120,10 @@ export const nativeBackend: CryptoBackend = {
   sign(alg: SigAlg, sk: Uint8Array, msg: Uint8Array): Uint8Array {
     assertLen('secret key', sk, 32);
     if (alg === 'ed25519') {
-      const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' });
+      const key = cachedPrivate(sk, 'ed25519', () => createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' }));
       return out(nodeSign(null, msg, key));
     }
-    return p256LowS(out(nodeSign('sha256', msg, { key: p256PrivateKey(sk), dsaEncoding: 'ieee-p1363' })));
+    return p256LowS(out(nodeSign('sha256', msg, { key: cachedPrivate(sk, 'p256', () => p256PrivateKey(sk)), dsaEncoding: 'ieee-p1363' })));
   },
   verify(alg: SigAlg, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
     if (!(msg instanceof Uint8Array)) return false;
@@ -136,7 +151,7 @@ export const nativeBackend: CryptoBackend = {
     if (!(pk instanceof Uint8Array) || pk.length !== 32) return null;
     try {
       const ss = out(diffieHellman({
-        privateKey: createPrivateKey({ key: Buffer.concat([X25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' }),
+        privateKey: cachedPrivate(sk, 'x25519', () => createPrivateKey({ key: Buffer.concat([X25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' })),
         publicKey: createPublicKey({ key: Buffer.concat([X25519_SPKI, u(pk)]), format: 'der', type: 'spki' }),
       }));
       return isAllZero(ss) ? null : ss;
