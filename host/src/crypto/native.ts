@@ -1,106 +1,146 @@
 /**
- * Node fast path on node:crypto (OpenSSL). The policy checks OpenSSL lacks (Ed25519 key admission, S < L,
- * P-256 low-S and compressed keys) come from _policy.ts, shared with the noble backend, so both give one verdict.
- * XChaCha20-Poly1305 = HChaCha20 subkey (noble) + native ChaCha20-Poly1305 with the 12-byte tail nonce.
- * P-256 signatures from this backend are randomized by OpenSSL (then normalised to low-S); noble's are RFC 6979.
+ * Node fast path on node:crypto (OpenSSL). Node only: the portable entry (./index.ts) never imports this file.
+ *
+ * The policy checks OpenSSL lacks (Ed25519 key admission, S < L first, P-256 low-S, r/s range, compressed keys
+ * only) come from ./_policy.ts — the same code the noble backend runs — so both give one verdict; then OpenSSL
+ * computes the equation (Ed25519: cofactorless, R compared as bytes, exactly our policy).
+ * XChaCha20-Poly1305 = HChaCha20 subkey (noble's `hchacha`) + native ChaCha20-Poly1305 with nonce 0⁴ ‖ nonce[16..24].
+ * P-256 signatures from this backend are RANDOMIZED (OpenSSL's k), then normalised to low-S; noble's are RFC 6979.
+ * Both are valid under the one policy; only the bytes differ.
  */
 import {
-  createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman,
-  hkdfSync, randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
+  createCipheriv, createDecipheriv, createECDH, createHash, createHmac, createPrivateKey, createPublicKey,
+  diffieHellman, hkdfSync, randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
 } from 'node:crypto';
 import { hchacha } from '@noble/ciphers/chacha.js';
-import { p256 } from '@noble/curves/nist.js';
 import { toHex } from '../bytes.ts';
 import type { CryptoBackend, SigAlg } from './types.ts';
 import {
-  admitEd25519Key, admitP256Key, assertLen, BoundedCache, ed25519SigShapeOk, isAllZero, p256LowS, p256SigShapeOk,
+  admitEd25519Key, admitP256Key, assertBytes, assertLen, assertLength, assertP256SecretKey, assertSigAlg,
+  BoundedCache, ed25519SigShapeOk, isAllZero, p256LowS, p256SigShapeOk,
 } from './_policy.ts';
-import { nobleBackend } from './noble.ts';
 
 const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const HKDF_MAX = 255 * 32;
 
 const u = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 const out = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
-const edKeyObjects = new BoundedCache<KeyObject>();
+// ---------------------------------------------------------------------------------------------------------------
+// Key objects
+
 /**
- * Private key objects, cached by the identity of the caller's secret-key array (a device key is one long-lived
- * Uint8Array): parsing PKCS8 costs more than the operation itself. Weak, and keyed by object, never by secret bytes.
+ * Admitted public keys → KeyObject, bounded (keys are attacker-chosen). A refused key is stored as null, so a
+ * flood of bad keys costs one admission each, and a cached good key costs one hex + one Map lookup per verify.
  */
-const privateKeys = new WeakMap<Uint8Array, { kind: string; bytes: string; key: KeyObject }>();
+const edPublic = new BoundedCache<KeyObject | null>(4096);
+const p256Public = new BoundedCache<KeyObject | null>(4096);
 
-function cachedPrivate(sk: Uint8Array, kind: 'ed25519' | 'x25519' | 'p256', make: () => KeyObject): KeyObject {
-  const hit = privateKeys.get(sk);
-  // the array could have been overwritten in place: check a hash of its bytes (the bytes themselves are not kept)
-  const fingerprint = createHash('sha256').update(sk).digest('base64');
-  if (hit && hit.kind === kind && hit.bytes === fingerprint) return hit.key;
-  const key = make();
-  privateKeys.set(sk, { kind, bytes: fingerprint, key });
-  return key;
-}
-const p256KeyObjects = new BoundedCache<KeyObject>();
-
-function edKeyObject(pk: Uint8Array): KeyObject {
+function edKeyObject(pk: Uint8Array): KeyObject | null {
+  if (!(pk instanceof Uint8Array) || pk.length !== 32) return null;
   const k = toHex(pk);
-  let ko = edKeyObjects.get(k);
-  if (!ko) {
-    ko = createPublicKey({ key: Buffer.concat([ED25519_SPKI, u(pk)]), format: 'der', type: 'spki' });
-    edKeyObjects.set(k, ko);
+  let ko = edPublic.get(k);
+  if (ko === undefined) {
+    ko = admitEd25519Key(pk) === null ? null
+      : createPublicKey({ key: Buffer.concat([ED25519_SPKI, u(pk)]), format: 'der', type: 'spki' });
+    edPublic.set(k, ko);
   }
   return ko;
 }
 
 function p256KeyObject(pk: Uint8Array): KeyObject | null {
+  if (!(pk instanceof Uint8Array) || pk.length !== 33) return null;
   const k = toHex(pk);
-  let ko = p256KeyObjects.get(k);
-  if (!ko) {
-    const P = admitP256Key(pk);
-    if (P === null) return null;
-    const raw = P.toBytes(false);
-    ko = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33, 65)) }, format: 'jwk' });
-    p256KeyObjects.set(k, ko);
+  let ko = p256Public.get(k);
+  if (ko === undefined) {
+    const P = admitP256Key(pk); // decompression + on-curve check in shared code
+    if (P === null) ko = null;
+    else {
+      const raw = P.toBytes(false);
+      ko = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33, 65)) }, format: 'jwk' });
+    }
+    p256Public.set(k, ko);
   }
   return ko;
 }
 
-function p256PrivateKey(sk: Uint8Array): KeyObject {
-  const raw = p256.getPublicKey(sk, false);
-  return createPrivateKey({
-    key: { kty: 'EC', crv: 'P-256', d: b64u(sk), x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33, 65)) },
-    format: 'jwk',
+/**
+ * Private key objects, cached by the identity of the caller's secret-key array (a device key is one long-lived
+ * Uint8Array): parsing PKCS8 costs more than the operation itself. Weak, keyed by object, never by secret bytes;
+ * a SHA-256 fingerprint detects an array overwritten in place (the bytes themselves are not kept here).
+ */
+const privateKeys = new WeakMap<Uint8Array, { kind: string; fingerprint: string; key: KeyObject }>();
+
+function cachedPrivate(sk: Uint8Array, kind: 'ed25519' | 'x25519' | 'p256', make: () => KeyObject): KeyObject {
+  const hit = privateKeys.get(sk);
+  const fingerprint = createHash('sha256').update(sk).digest('base64');
+  if (hit && hit.kind === kind && hit.fingerprint === fingerprint) return hit.key;
+  const key = make();
+  privateKeys.set(sk, { kind, fingerprint, key });
+  return key;
+}
+
+function edPrivate(sk: Uint8Array): KeyObject {
+  return cachedPrivate(sk, 'ed25519', () => createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' }));
+}
+
+function x25519Private(sk: Uint8Array): KeyObject {
+  return cachedPrivate(sk, 'x25519', () => createPrivateKey({ key: Buffer.concat([X25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' }));
+}
+
+/** Uncompressed public point of a P-256 scalar (already range-checked by assertP256SecretKey). */
+function p256PublicRaw(sk: Uint8Array, form: 'compressed' | 'uncompressed'): Buffer {
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(u(sk));
+  return ecdh.getPublicKey(null, form);
+}
+
+function p256Private(sk: Uint8Array): KeyObject {
+  return cachedPrivate(sk, 'p256', () => {
+    const raw = p256PublicRaw(sk, 'uncompressed');
+    return createPrivateKey({
+      key: { kty: 'EC', crv: 'P-256', d: b64u(sk), x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33, 65)) },
+      format: 'jwk',
+    });
   });
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// AEAD
+
+/** The "expand 32-byte k" constants, as HChaCha20 takes them. */
 const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
 
-function u32le(b: Uint8Array): Uint32Array {
-  const c = new Uint8Array(b); // aligned copy
-  return new Uint32Array(c.buffer, 0, c.length / 4);
+/** Little-endian words of a byte string (copied: the input may be unaligned). */
+function words(b: Uint8Array): Uint32Array {
+  const w = new Uint32Array(b.length / 4);
+  for (let i = 0; i < w.length; i++) w[i] = (b[4 * i] | (b[4 * i + 1] << 8) | (b[4 * i + 2] << 16) | (b[4 * i + 3] << 24)) >>> 0;
+  return w;
 }
 
-/** XChaCha20 → (ChaCha20 subkey, 12-byte nonce) per draft-irtf-cfrg-xchacha §2.3. */
+/** XChaCha20 → (ChaCha20 subkey, 12-byte nonce) per draft-irtf-cfrg-xchacha-03 §2.3. */
 function xchachaSubkey(key: Uint8Array, nonce: Uint8Array): { key: Buffer; nonce: Buffer } {
-  assertLen('xchacha key', key, 32);
-  assertLen('xchacha nonce', nonce, 24);
   const sub = new Uint32Array(8);
-  hchacha(SIGMA, u32le(key), u32le(nonce.subarray(0, 16)), sub);
+  hchacha(SIGMA, words(key), words(nonce.subarray(0, 16)), sub);
+  const subKey = Buffer.alloc(32);
+  for (let i = 0; i < 8; i++) subKey.writeUInt32LE(sub[i], 4 * i);
+  sub.fill(0);
   const n12 = Buffer.alloc(12);
   n12.set(nonce.subarray(16, 24), 4);
-  return { key: Buffer.from(sub.buffer, 0, 32), nonce: n12 };
+  return { key: subKey, nonce: n12 };
 }
 
-function chachaSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array): Uint8Array {
+function seal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array): Uint8Array {
   const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
   c.setAAD(aad, { plaintextLength: pt.length });
   return out(Buffer.concat([c.update(pt), c.final(), c.getAuthTag()]));
 }
 
-function chachaOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ct: Uint8Array): Uint8Array | null {
-  if (ct.length < 16) return null;
+function open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ct: Uint8Array): Uint8Array | null {
   try {
     const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
     d.setAAD(aad, { plaintextLength: ct.length - 16 });
@@ -109,63 +149,102 @@ function chachaOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ct: Uin
   } catch { return null; }
 }
 
+function checkSeal(key: Uint8Array, nonce: Uint8Array, nonceLen: number, aad: Uint8Array, pt: Uint8Array): void {
+  assertLen('aead key', key, 32);
+  assertLen('aead nonce', nonce, nonceLen);
+  assertBytes('aead aad', aad);
+  assertBytes('aead plaintext', pt);
+}
+
+/** Same contract as noble's open: bad key → TypeError; wrong nonce length or short ciphertext → null. */
+function canOpen(key: Uint8Array, nonce: Uint8Array, nonceLen: number, aad: Uint8Array, ct: Uint8Array): boolean {
+  assertLen('aead key', key, 32);
+  assertBytes('aead aad', aad);
+  assertBytes('aead ciphertext', ct);
+  return nonce instanceof Uint8Array && nonce.length === nonceLen && ct.length >= 16;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
 export const nativeBackend: CryptoBackend = {
   name: 'native',
-  sha256: (d) => out(createHash('sha256').update(d).digest()),
-  hmacSha256: (k, d) => out(createHmac('sha256', k).update(d).digest()),
-  hkdfSha256: (ikm, salt, info, length) => new Uint8Array(hkdfSync('sha256', ikm, salt, info, length)),
-  randomBytes: (n) => out(nodeRandomBytes(n)),
+  sha256(d) { assertBytes('sha256 input', d); return out(createHash('sha256').update(d).digest()); },
+  hmacSha256(k, d) { assertBytes('hmac key', k); assertBytes('hmac data', d); return out(createHmac('sha256', k).update(d).digest()); },
+  hkdfSha256(ikm, salt, info, length) {
+    assertBytes('hkdf ikm', ikm); assertBytes('hkdf salt', salt); assertBytes('hkdf info', info);
+    assertLength('hkdf length', length, HKDF_MAX);
+    return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+  },
+  randomBytes(n) { assertLength('randomBytes length', n, 1 << 16); return out(nodeRandomBytes(n)); },
 
-  sigPublicKey: (alg, sk) => nobleBackend.sigPublicKey(alg, sk),
-  sign(alg: SigAlg, sk: Uint8Array, msg: Uint8Array): Uint8Array {
-    assertLen('secret key', sk, 32);
+  sigPublicKey(alg: SigAlg, sk: Uint8Array): Uint8Array {
+    assertSigAlg(alg);
     if (alg === 'ed25519') {
-      const key = cachedPrivate(sk, 'ed25519', () => createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' }));
-      return out(nodeSign(null, msg, key));
+      assertLen('ed25519 secret key', sk, 32);
+      return out(createPublicKey(edPrivate(sk)).export({ format: 'der', type: 'spki' }).subarray(ED25519_SPKI.length));
     }
-    return p256LowS(out(nodeSign('sha256', msg, { key: cachedPrivate(sk, 'p256', () => p256PrivateKey(sk)), dsaEncoding: 'ieee-p1363' })));
+    assertP256SecretKey(sk);
+    return out(p256PublicRaw(sk, 'compressed'));
+  },
+  sign(alg: SigAlg, sk: Uint8Array, msg: Uint8Array): Uint8Array {
+    assertSigAlg(alg);
+    assertBytes('message', msg);
+    if (alg === 'ed25519') {
+      assertLen('ed25519 secret key', sk, 32);
+      return out(nodeSign(null, msg, edPrivate(sk)));
+    }
+    assertP256SecretKey(sk);
+    return p256LowS(out(nodeSign('sha256', msg, { key: p256Private(sk), dsaEncoding: 'ieee-p1363' })));
   },
   verify(alg: SigAlg, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
     if (!(msg instanceof Uint8Array)) return false;
     try {
       if (alg === 'ed25519') {
-        if (!ed25519SigShapeOk(sig) || admitEd25519Key(pk) === null) return false;
-        return nodeVerify(null, msg, edKeyObject(pk), sig);
+        if (!ed25519SigShapeOk(sig)) return false;
+        const ko = edKeyObject(pk);
+        return ko !== null && nodeVerify(null, msg, ko, sig);
       }
       if (alg === 'p256') {
         if (!p256SigShapeOk(sig)) return false;
         const ko = p256KeyObject(pk);
         return ko !== null && nodeVerify('sha256', msg, { key: ko, dsaEncoding: 'ieee-p1363' }, sig);
       }
-    } catch { return false; }
+    } catch { /* a verifier never throws */ }
     return false;
   },
 
   x25519PublicKey(sk: Uint8Array): Uint8Array {
     assertLen('x25519 secret key', sk, 32);
-    const key = createPrivateKey({ key: Buffer.concat([X25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' });
-    return out(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(12));
+    return out(createPublicKey(x25519Private(sk)).export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI.length));
   },
   x25519(sk: Uint8Array, pk: Uint8Array): Uint8Array | null {
     assertLen('x25519 secret key', sk, 32);
     if (!(pk instanceof Uint8Array) || pk.length !== 32) return null;
+    let ss: Uint8Array;
     try {
-      const ss = out(diffieHellman({
-        privateKey: cachedPrivate(sk, 'x25519', () => createPrivateKey({ key: Buffer.concat([X25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' })),
+      ss = out(diffieHellman({
+        privateKey: x25519Private(sk),
         publicKey: createPublicKey({ key: Buffer.concat([X25519_SPKI, u(pk)]), format: 'der', type: 'spki' }),
       }));
-      return isAllZero(ss) ? null : ss;
-    } catch { return null; }
+    } catch { return null; } // OpenSSL refuses an all-zero result itself
+    return isAllZero(ss) ? null : ss;
   },
 
-  chachaSeal,
-  chachaOpen,
+  chachaSeal(key, nonce, aad, pt) {
+    checkSeal(key, nonce, 12, aad, pt);
+    return seal(key, nonce, aad, pt);
+  },
+  chachaOpen(key, nonce, aad, ct) {
+    return canOpen(key, nonce, 12, aad, ct) ? open(key, nonce, aad, ct) : null;
+  },
   xchachaSeal(key, nonce, aad, pt) {
+    checkSeal(key, nonce, 24, aad, pt);
     const s = xchachaSubkey(key, nonce);
-    return chachaSeal(s.key, s.nonce, aad, pt);
+    try { return seal(s.key, s.nonce, aad, pt); } finally { s.key.fill(0); }
   },
   xchachaOpen(key, nonce, aad, ct) {
+    if (!canOpen(key, nonce, 24, aad, ct)) return null;
     const s = xchachaSubkey(key, nonce);
-    return chachaOpen(s.key, s.nonce, aad, ct);
+    try { return open(s.key, s.nonce, aad, ct); } finally { s.key.fill(0); }
   },
 };

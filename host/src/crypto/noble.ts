@@ -1,6 +1,7 @@
 /**
  * Portable backend on noble (pure JS, no Node-only import): runs in browsers and Electron renderers.
- * Verdicts are identical to the native backend on every input (test/crypto/).
+ * Verdicts are identical to the native backend on every input (test/crypto/*.test.ts). Policy checks come from
+ * ./_policy.ts; the Ed25519 equation is computed with noble's Point API, cofactorless, R compared as bytes.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
@@ -9,50 +10,86 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { concatBytes, equalBytes } from '../bytes.ts';
+import { equalBytes } from '../bytes.ts';
 import type { CryptoBackend, SigAlg } from './types.ts';
 import {
-  admitEd25519Key, admitP256Key, assertLen, bytesToBigLE, ed25519SigShapeOk, ED25519_L, isAllZero, p256SigShapeOk,
+  admitEd25519Key, admitP256Key, assertBytes, assertLen, assertLength, assertP256SecretKey, assertSigAlg,
+  bytesToBigLE, ed25519SigShapeOk, ED25519_L, isAllZero, p256SigShapeOk,
 } from './_policy.ts';
 
 const B = ed25519.Point.BASE;
+const HKDF_MAX = 255 * 32;
 
+/** Cofactorless Ed25519: encode([S]B − [k]A) must equal R byte for byte, after the shared policy checks. */
 function ed25519Verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+  if (!ed25519SigShapeOk(sig)) return false;
   const A = admitEd25519Key(pk);
-  if (A === null || !ed25519SigShapeOk(sig)) return false;
+  if (A === null) return false;
   const R = sig.subarray(0, 32);
   const S = bytesToBigLE(sig.subarray(32, 64));
-  const k = bytesToBigLE(sha512(concatBytes(R, pk, msg))) % ED25519_L;
-  // Cofactorless: [S]B − [k]A must encode exactly to R.
-  const check = B.multiplyUnsafe(S).subtract(A.multiplyUnsafe(k));
-  return equalBytes(check.toBytes(), R);
+  const h = sha512.create().update(R).update(pk).update(msg).digest();
+  const k = bytesToBigLE(h) % ED25519_L;
+  return equalBytes(B.multiplyUnsafe(S).subtract(A.multiplyUnsafe(k)).toBytes(), R);
 }
 
 function p256Verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
-  if (admitP256Key(pk) === null || !p256SigShapeOk(sig)) return false;
-  try {
-    return p256.verify(sig, msg, pk, { lowS: true, prehash: true, format: 'compact' });
-  } catch { return false; }
+  if (!p256SigShapeOk(sig) || admitP256Key(pk) === null) return false;
+  return p256.verify(sig, msg, pk, { lowS: true, prehash: true, format: 'compact' });
+}
+
+/** Open an AEAD: wrong nonce length or a short ciphertext is an authentication failure (null), not an exception. */
+function aeadOpen(
+  cipher: typeof chacha20poly1305, nonceLen: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ct: Uint8Array,
+): Uint8Array | null {
+  assertLen('aead key', key, 32);
+  assertBytes('aead aad', aad);
+  assertBytes('aead ciphertext', ct);
+  if (!(nonce instanceof Uint8Array) || nonce.length !== nonceLen || ct.length < 16) return null;
+  try { return cipher(key, nonce, aad).decrypt(ct); } catch { return null; }
+}
+
+function aeadSeal(
+  cipher: typeof chacha20poly1305, nonceLen: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array,
+): Uint8Array {
+  assertLen('aead key', key, 32);
+  assertLen('aead nonce', nonce, nonceLen);
+  assertBytes('aead aad', aad);
+  assertBytes('aead plaintext', pt);
+  return cipher(key, nonce, aad).encrypt(pt);
 }
 
 export const nobleBackend: CryptoBackend = {
   name: 'noble',
-  sha256: (d) => sha256(d),
-  hmacSha256: (k, d) => hmac(sha256, k, d),
-  hkdfSha256: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
-  randomBytes: (n) => randomBytes(n),
+  sha256(d) { assertBytes('sha256 input', d); return sha256(d); },
+  hmacSha256(k, d) { assertBytes('hmac key', k); assertBytes('hmac data', d); return hmac(sha256, k, d); },
+  hkdfSha256(ikm, salt, info, length) {
+    assertBytes('hkdf ikm', ikm); assertBytes('hkdf salt', salt); assertBytes('hkdf info', info);
+    assertLength('hkdf length', length, HKDF_MAX);
+    return hkdf(sha256, ikm, salt, info, length);
+  },
+  randomBytes(n) { assertLength('randomBytes length', n, 1 << 16); return randomBytes(n); },
 
   sigPublicKey(alg: SigAlg, sk: Uint8Array): Uint8Array {
-    assertLen('secret key', sk, 32);
-    return alg === 'ed25519' ? ed25519.getPublicKey(sk) : p256.getPublicKey(sk, true);
+    assertSigAlg(alg);
+    if (alg === 'ed25519') { assertLen('ed25519 secret key', sk, 32); return ed25519.getPublicKey(sk); }
+    assertP256SecretKey(sk);
+    return p256.getPublicKey(sk, true);
   },
   sign(alg: SigAlg, sk: Uint8Array, msg: Uint8Array): Uint8Array {
-    assertLen('secret key', sk, 32);
-    return alg === 'ed25519' ? ed25519.sign(msg, sk) : p256.sign(msg, sk, { lowS: true, prehash: true, format: 'compact' });
+    assertSigAlg(alg);
+    assertBytes('message', msg);
+    if (alg === 'ed25519') { assertLen('ed25519 secret key', sk, 32); return ed25519.sign(msg, sk); }
+    assertP256SecretKey(sk);
+    // RFC 6979 deterministic k (no extraEntropy), low-S, r‖s.
+    return p256.sign(msg, sk, { lowS: true, prehash: true, format: 'compact' });
   },
   verify(alg: SigAlg, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
     if (!(msg instanceof Uint8Array)) return false;
-    return alg === 'ed25519' ? ed25519Verify(pk, msg, sig) : alg === 'p256' ? p256Verify(pk, msg, sig) : false;
+    try {
+      if (alg === 'ed25519') return ed25519Verify(pk, msg, sig);
+      if (alg === 'p256') return p256Verify(pk, msg, sig);
+    } catch { /* a verifier never throws */ }
+    return false;
   },
 
   x25519PublicKey(sk: Uint8Array): Uint8Array {
@@ -62,18 +99,13 @@ export const nobleBackend: CryptoBackend = {
   x25519(sk: Uint8Array, pk: Uint8Array): Uint8Array | null {
     assertLen('x25519 secret key', sk, 32);
     if (!(pk instanceof Uint8Array) || pk.length !== 32) return null;
-    try {
-      const ss = x25519.getSharedSecret(sk, pk);
-      return isAllZero(ss) ? null : ss;
-    } catch { return null; }
+    let ss: Uint8Array;
+    try { ss = x25519.getSharedSecret(sk, pk); } catch { return null; } // noble throws on an all-zero result
+    return isAllZero(ss) ? null : ss;
   },
 
-  chachaSeal: (key, nonce, aad, pt) => chacha20poly1305(key, nonce, aad).encrypt(pt),
-  chachaOpen(key, nonce, aad, ct) {
-    try { return chacha20poly1305(key, nonce, aad).decrypt(ct); } catch { return null; }
-  },
-  xchachaSeal: (key, nonce, aad, pt) => xchacha20poly1305(key, nonce, aad).encrypt(pt),
-  xchachaOpen(key, nonce, aad, ct) {
-    try { return xchacha20poly1305(key, nonce, aad).decrypt(ct); } catch { return null; }
-  },
+  chachaSeal: (key, nonce, aad, pt) => aeadSeal(chacha20poly1305, 12, key, nonce, aad, pt),
+  chachaOpen: (key, nonce, aad, ct) => aeadOpen(chacha20poly1305, 12, key, nonce, aad, ct),
+  xchachaSeal: (key, nonce, aad, pt) => aeadSeal(xchacha20poly1305, 24, key, nonce, aad, pt),
+  xchachaOpen: (key, nonce, aad, ct) => aeadOpen(xchacha20poly1305, 24, key, nonce, aad, ct),
 };
