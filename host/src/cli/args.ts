@@ -58,12 +58,8 @@ export function list(a: ParsedArgs, name: string): string[] {
   return (a.flags[name] as string[] | undefined) ?? [];
 }
 export function int(a: ParsedArgs, name: string, min: number, max: number): number | undefined {
-  const v = str(a, name);
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) usage(`--${name} must be a non-negative integer, got "${v}"`);
-  const n = Number(v);
-  if (n < min || n > max) usage(`--${name} must be in [${min}, ${max}], got ${n}`);
-  return n;
+  const n = bigint(a, name, BigInt(min), BigInt(max));
+  return n === undefined ? undefined : Number(n);
 }
 export function bigint(a: ParsedArgs, name: string, min: bigint, max: bigint): bigint | undefined {
   const v = str(a, name);
