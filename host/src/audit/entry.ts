@@ -1,91 +1,249 @@
 /**
- * Audit entries: a canonical binary encoding with a version and a type, never payload plaintext — only ids and
- * hashes. entry = u8 version(1) ‖ u8 type ‖ fields (fixed order; texts u8-length-prefixed ASCII).
+ * Audit entries: a fixed binary layout, versioned and typed, canonical by construction (one encoding per value:
+ * fixed field order and widths, strict presence tags, closed alphabets, no trailing bytes). Entries never hold
+ * payload plaintext — only ids, hashes, codes and counters.
+ *
+ *   entry  = version u8 (= 2) ‖ type u8 ‖ fields
+ *   hash   = 32 bytes                      opt(hash) = 0x00 | 0x01 ‖ hash
+ *   u64    = 8 bytes big-endian            text      = len u8 (≥ 1) ‖ ASCII from the field's alphabet
+ *
+ *   1 capsule_rejected      opt(capsule_id) bytes_hash code:text(ErrorCode) stage:text(Stage)
+ *   2 capsule_duplicate     capsule_id
+ *   3 capsule_orphaned      capsule_id count:u8 (1–255) missing_id × count
+ *   4 orphan_resolved       capsule_id
+ *   5 capsule_stored        capsule_id status:u8 (1 stored = accepted, 2 not-recipient = stored, not ours to run)
+ *   6 capsule_executed      capsule_id module_id instrumenter_version:text(printable, ≤ 255) cost_table_hash
+ *                           input_hash opt(transcript_hash) opt(output_hash) fuel:u64 outcome:text("ok"|ErrorCode)
+ *                           now:u64
+ *   7 module_added          module_id package_hash
+ *   8 checkpoint            size:u64 (≤ 2^53 − 1) root
+ *
+ * Version history: 1 had no instrumenter version / cost-table hash in type 6, and status as free text in type 5.
+ * Decoding is strict: anything else is AUDIT_INVALID (stage 'audit').
  */
-import { toHex } from '../bytes.ts';
-import { Reader, Writer } from '../parse/codec.ts';
+import { toHex, utf8 } from '../bytes.ts';
+import { ERROR_CODES, KapsuleError, STAGES, type ErrorCode, type Stage } from '../errors.ts';
 
-export const ENTRY_VERSION = 1;
+export const ENTRY_VERSION = 2;
 
-export type AuditEvent =
-  | { type: 'capsule_rejected'; capsuleId: Uint8Array | null; bytesHash: Uint8Array; code: string; stage: string }
+export type StoredStatus = 'stored' | 'not-recipient';
+export type ExecOutcome = 'ok' | ErrorCode;
+
+export interface CapsuleExecutedEntry {
+  type: 'capsule_executed';
+  capsuleId: Uint8Array;
+  moduleId: Uint8Array;
+  /** Identity of the metering that produced `fuel` (execute/costs.ts INSTRUMENTER_VERSION). */
+  instrumenterVersion: string;
+  /** SHA-256 of the cost table (execute/costs.ts COST_TABLE_HASH). */
+  costTableHash: Uint8Array;
+  inputHash: Uint8Array;
+  transcriptHash: Uint8Array | null;
+  outputHash: Uint8Array | null;
+  fuel: bigint;
+  outcome: ExecOutcome;
+  /** The run context's `now`. */
+  now: bigint;
+}
+
+export type AuditEntry =
+  | { type: 'capsule_rejected'; capsuleId: Uint8Array | null; bytesHash: Uint8Array; code: ErrorCode; stage: Stage }
   | { type: 'capsule_duplicate'; capsuleId: Uint8Array }
   | { type: 'capsule_orphaned'; capsuleId: Uint8Array; missing: Uint8Array[] }
   | { type: 'orphan_resolved'; capsuleId: Uint8Array }
-  | { type: 'capsule_stored'; capsuleId: Uint8Array; status: string }
-  | {
-      type: 'capsule_executed'; capsuleId: Uint8Array; moduleId: Uint8Array; inputHash: Uint8Array;
-      transcriptHash: Uint8Array | null; outputHash: Uint8Array | null; fuel: bigint; outcome: string; now: bigint;
-    }
-  | { type: 'module_added'; moduleId: Uint8Array; packageHash: Uint8Array };
+  | { type: 'capsule_stored'; capsuleId: Uint8Array; status: StoredStatus }
+  | CapsuleExecutedEntry
+  | { type: 'module_added'; moduleId: Uint8Array; packageHash: Uint8Array }
+  | { type: 'checkpoint'; size: number; root: Uint8Array };
 
-export const ENTRY_TYPES = [
-  'capsule_rejected', 'capsule_duplicate', 'capsule_orphaned', 'orphan_resolved', 'capsule_stored',
-  'capsule_executed', 'module_added',
-] as const;
+/**
+ * What callers hand `AuditLog.record`: an entry, except that capsule_executed may leave the metering identity
+ * out, in which case the log records this build's INSTRUMENTER_VERSION and COST_TABLE_HASH.
+ */
+export type AuditEvent =
+  | Exclude<AuditEntry, CapsuleExecutedEntry>
+  | (Omit<CapsuleExecutedEntry, 'instrumenterVersion' | 'costTableHash'> & Partial<Pick<CapsuleExecutedEntry, 'instrumenterVersion' | 'costTableHash'>>);
 
-const TEXT = /^[A-Za-z0-9_.:-]{1,64}$/;
+export type EntryType = AuditEntry['type'];
 
-function optHash(w: Writer, h: Uint8Array | null): void {
-  if (h) w.u8(1).bytes(h); else w.u8(0);
+/** Wire type codes. Append only; never renumber. */
+export const ENTRY_TYPE_CODES: Readonly<Record<EntryType, number>> = {
+  capsule_rejected: 1,
+  capsule_duplicate: 2,
+  capsule_orphaned: 3,
+  orphan_resolved: 4,
+  capsule_stored: 5,
+  capsule_executed: 6,
+  module_added: 7,
+  checkpoint: 8,
+};
+export const ENTRY_TYPES = Object.keys(ENTRY_TYPE_CODES) as EntryType[];
+const TYPE_BY_CODE = new Map(ENTRY_TYPES.map((t) => [ENTRY_TYPE_CODES[t], t] as const));
+
+const STATUS_CODES: Record<StoredStatus, number> = { stored: 1, 'not-recipient': 2 };
+const STATUS_BY_CODE = new Map(Object.entries(STATUS_CODES).map(([k, v]) => [v, k as StoredStatus] as const));
+const ERROR_SET = new Set<string>(ERROR_CODES);
+const STAGE_SET = new Set<string>(STAGES);
+const PRINTABLE = /^[\x20-\x7e]+$/;
+const U64_MAX = (1n << 64n) - 1n;
+
+function invalid(message: string, details?: Record<string, unknown>): never {
+  throw new KapsuleError('AUDIT_INVALID', 'audit', `audit entry: ${message}`, details);
 }
 
-export function encodeEntry(e: AuditEvent): Uint8Array {
-  const w = new Writer().u8(ENTRY_VERSION).u8(ENTRY_TYPES.indexOf(e.type) + 1);
+class W {
+  private parts: number[] = [];
+  u8(v: number): this { this.parts.push(v); return this; }
+  hash(field: string, h: Uint8Array): this {
+    if (!(h instanceof Uint8Array) || h.length !== 32) invalid(`${field} must be 32 bytes`, { field });
+    for (const x of h) this.parts.push(x);
+    return this;
+  }
+  opt(field: string, h: Uint8Array | null): this { return h === null ? this.u8(0) : this.u8(1).hash(field, h); }
+  u64(field: string, v: bigint, max = U64_MAX): this {
+    if (typeof v !== 'bigint' || v < 0n || v > max) invalid(`${field} must be an integer in [0, ${max}]`, { field });
+    for (let s = 56n; s >= 0n; s -= 8n) this.parts.push(Number((v >> s) & 0xffn));
+    return this;
+  }
+  text(field: string, s: string, ok: (s: string) => boolean): this {
+    if (typeof s !== 'string' || s.length === 0 || s.length > 255 || !PRINTABLE.test(s) || !ok(s)) invalid(`${field} is not allowed: ${JSON.stringify(String(s).slice(0, 64))}`, { field });
+    this.u8(s.length);
+    for (let i = 0; i < s.length; i++) this.parts.push(s.charCodeAt(i));
+    return this;
+  }
+  finish(): Uint8Array { return Uint8Array.from(this.parts); }
+}
+
+class R {
+  private off = 0;
+  constructor(private readonly buf: Uint8Array) {}
+  take(n: number, field: string): Uint8Array {
+    if (this.buf.length - this.off < n) invalid(`truncated at ${field} (offset ${this.off})`, { field, offset: this.off });
+    const out = this.buf.slice(this.off, this.off + n);
+    this.off += n;
+    return out;
+  }
+  u8(field: string): number { return this.take(1, field)[0]; }
+  hash(field: string): Uint8Array { return this.take(32, field); }
+  opt(field: string): Uint8Array | null {
+    const tag = this.u8(field);
+    if (tag > 1) invalid(`${field}: presence tag ${tag} is neither 0 nor 1`, { field });
+    return tag === 1 ? this.hash(field) : null;
+  }
+  u64(field: string, max = U64_MAX): bigint {
+    let v = 0n;
+    for (const x of this.take(8, field)) v = (v << 8n) | BigInt(x);
+    if (v > max) invalid(`${field} ${v} exceeds ${max}`, { field });
+    return v;
+  }
+  text(field: string, ok: (s: string) => boolean): string {
+    const n = this.u8(field);
+    if (n === 0) invalid(`${field} is empty`, { field });
+    const raw = this.take(n, field);
+    let s: string;
+    try { s = utf8.decode(raw); } catch { invalid(`${field} is not UTF-8`, { field }); }
+    if (!PRINTABLE.test(s) || !ok(s)) invalid(`${field} is not allowed: ${JSON.stringify(s.slice(0, 64))}`, { field });
+    return s;
+  }
+  end(): void {
+    if (this.off !== this.buf.length) invalid(`${this.buf.length - this.off} trailing bytes`, { offset: this.off });
+  }
+}
+
+const anyText = () => true;
+const isCode = (s: string) => ERROR_SET.has(s);
+const isStage = (s: string) => STAGE_SET.has(s);
+const isOutcome = (s: string) => s === 'ok' || ERROR_SET.has(s);
+const MAX_SIZE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function encodeEntry(e: AuditEntry): Uint8Array {
+  const code = ENTRY_TYPE_CODES[e?.type as EntryType];
+  if (code === undefined) invalid(`unknown type ${JSON.stringify(String(e?.type))}`);
+  const w = new W().u8(ENTRY_VERSION).u8(code);
   switch (e.type) {
-    case 'capsule_rejected': optHash(w, e.capsuleId); w.bytes(e.bytesHash).text(e.code, 1).text(e.stage, 1); break;
-    case 'capsule_duplicate': case 'orphan_resolved': w.bytes(e.capsuleId); break;
-    case 'capsule_orphaned': w.bytes(e.capsuleId).u8(e.missing.length); e.missing.forEach((m) => w.bytes(m)); break;
-    case 'capsule_stored': w.bytes(e.capsuleId).text(e.status, 1); break;
-    case 'capsule_executed':
-      w.bytes(e.capsuleId).bytes(e.moduleId).bytes(e.inputHash);
-      optHash(w, e.transcriptHash); optHash(w, e.outputHash);
-      w.u64(e.fuel).text(e.outcome, 1).u64(e.now);
+    case 'capsule_rejected':
+      w.opt('capsule_id', e.capsuleId).hash('bytes_hash', e.bytesHash).text('code', e.code, isCode).text('stage', e.stage, isStage);
       break;
-    case 'module_added': w.bytes(e.moduleId).bytes(e.packageHash); break;
+    case 'capsule_duplicate': case 'orphan_resolved': w.hash('capsule_id', e.capsuleId); break;
+    case 'capsule_orphaned':
+      if (!Array.isArray(e.missing) || e.missing.length < 1 || e.missing.length > 255) invalid('missing must list 1–255 parents');
+      w.hash('capsule_id', e.capsuleId).u8(e.missing.length);
+      e.missing.forEach((m, i) => w.hash(`missing[${i}]`, m));
+      break;
+    case 'capsule_stored': {
+      const s = STATUS_CODES[e.status];
+      if (s === undefined) invalid(`status ${JSON.stringify(String(e.status))} is not stored | not-recipient`);
+      w.hash('capsule_id', e.capsuleId).u8(s);
+      break;
+    }
+    case 'capsule_executed':
+      w.hash('capsule_id', e.capsuleId).hash('module_id', e.moduleId)
+        .text('instrumenter_version', e.instrumenterVersion, anyText).hash('cost_table_hash', e.costTableHash)
+        .hash('input_hash', e.inputHash).opt('transcript_hash', e.transcriptHash).opt('output_hash', e.outputHash)
+        .u64('fuel', e.fuel).text('outcome', e.outcome, isOutcome).u64('now', e.now);
+      break;
+    case 'module_added': w.hash('module_id', e.moduleId).hash('package_hash', e.packageHash); break;
+    case 'checkpoint':
+      if (!Number.isSafeInteger(e.size) || e.size < 0) invalid('checkpoint size must be a safe non-negative integer');
+      w.u64('size', BigInt(e.size), MAX_SIZE).hash('root', e.root);
+      break;
   }
   return w.finish();
 }
 
-export function decodeEntry(bytes: Uint8Array): AuditEvent {
-  const r = new Reader(bytes, 'audit entry', 'audit');
+/** Strict decode: exactly one entry, nothing before or after it. Throws AUDIT_INVALID. */
+export function decodeEntry(bytes: Uint8Array): AuditEntry {
+  if (!(bytes instanceof Uint8Array)) invalid('expected bytes');
+  const r = new R(bytes);
   const v = r.u8('version');
-  if (v !== ENTRY_VERSION) r.fail('version', `unsupported ${v}`);
-  const t = ENTRY_TYPES[r.u8('type') - 1];
-  if (!t) r.fail('type', 'unknown');
-  const h = (f: string) => r.bytes(32, f);
-  const opt = (f: string) => { const tag = r.u8(f); if (tag > 1) r.fail(f, 'bad tag'); return tag ? h(f) : null; };
-  const text = (f: string) => r.text(f, 1, 1, 64, TEXT);
-  let e: AuditEvent;
+  if (v !== ENTRY_VERSION) invalid(`unsupported version ${v}`, { version: v });
+  const code = r.u8('type');
+  const t = TYPE_BY_CODE.get(code);
+  if (!t) invalid(`unknown type code ${code}`, { type: code });
+  let e: AuditEntry;
   switch (t) {
-    case 'capsule_rejected': e = { type: t, capsuleId: opt('capsule_id'), bytesHash: h('bytes_hash'), code: text('code'), stage: text('stage') }; break;
-    case 'capsule_duplicate': case 'orphan_resolved': e = { type: t, capsuleId: h('capsule_id') }; break;
+    case 'capsule_rejected':
+      e = { type: t, capsuleId: r.opt('capsule_id'), bytesHash: r.hash('bytes_hash'), code: r.text('code', isCode) as ErrorCode, stage: r.text('stage', isStage) as Stage };
+      break;
+    case 'capsule_duplicate': case 'orphan_resolved': e = { type: t, capsuleId: r.hash('capsule_id') }; break;
     case 'capsule_orphaned': {
-      const capsuleId = h('capsule_id');
+      const capsuleId = r.hash('capsule_id');
       const n = r.u8('missing_count');
-      e = { type: t, capsuleId, missing: Array.from({ length: n }, (_, i) => h(`missing[${i}]`)) };
+      if (n === 0) invalid('capsule_orphaned lists no missing parent');
+      e = { type: t, capsuleId, missing: Array.from({ length: n }, (_, i) => r.hash(`missing[${i}]`)) };
       break;
     }
-    case 'capsule_stored': e = { type: t, capsuleId: h('capsule_id'), status: text('status') }; break;
+    case 'capsule_stored': {
+      const capsuleId = r.hash('capsule_id');
+      const s = r.u8('status');
+      const status = STATUS_BY_CODE.get(s);
+      if (!status) invalid(`unknown status ${s}`);
+      e = { type: t, capsuleId, status };
+      break;
+    }
     case 'capsule_executed':
       e = {
-        type: t, capsuleId: h('capsule_id'), moduleId: h('module_id'), inputHash: h('input_hash'),
-        transcriptHash: opt('transcript_hash'), outputHash: opt('output_hash'), fuel: r.u64('fuel'),
-        outcome: text('outcome'), now: r.u64('now'),
+        type: t, capsuleId: r.hash('capsule_id'), moduleId: r.hash('module_id'),
+        instrumenterVersion: r.text('instrumenter_version', anyText), costTableHash: r.hash('cost_table_hash'),
+        inputHash: r.hash('input_hash'), transcriptHash: r.opt('transcript_hash'), outputHash: r.opt('output_hash'),
+        fuel: r.u64('fuel'), outcome: r.text('outcome', isOutcome) as ExecOutcome, now: r.u64('now'),
       };
       break;
-    case 'module_added': e = { type: t, moduleId: h('module_id'), packageHash: h('package_hash') }; break;
+    case 'module_added': e = { type: t, moduleId: r.hash('module_id'), packageHash: r.hash('package_hash') }; break;
+    case 'checkpoint': e = { type: t, size: Number(r.u64('size', MAX_SIZE)), root: r.hash('root') }; break;
   }
   r.end();
   return e;
 }
 
-/** JSON view for the CLI. */
-export function entryToJSON(e: AuditEvent): Record<string, unknown> {
+const jsonValue = (v: unknown): unknown =>
+  v instanceof Uint8Array ? toHex(v)
+    : typeof v === 'bigint' ? (v <= MAX_SIZE ? Number(v) : v.toString())
+      : Array.isArray(v) ? v.map(jsonValue) : v;
+
+/** JSON view for the CLI: snake_case keys, hashes as hex, counters as numbers (decimal strings past 2^53). */
+export function entryToJSON(e: AuditEntry): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) {
-    const key = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    o[key] = v instanceof Uint8Array ? toHex(v) : Array.isArray(v) ? v.map((x) => (x instanceof Uint8Array ? toHex(x) : x)) : v;
-  }
+  for (const [k, v] of Object.entries(e)) o[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = jsonValue(v);
   return o;
 }

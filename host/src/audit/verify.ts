@@ -8,7 +8,7 @@ import type { CryptoBackend, SigAlg } from '../crypto/types.ts';
 import type { Store } from '../store/types.ts';
 import { decodeEntry } from './entry.ts';
 import { leafHash, MemoryNodeStore, MerkleTree, verifyConsistency } from './merkle.ts';
-import { verifyCheckpoint, type SignedCheckpoint } from './checkpoint.ts';
+import { checkpointKeyName, parseCheckpoint, verifyCheckpoint, type SignedCheckpoint } from './checkpoint.ts';
 
 export interface AuditProblem { index: number; problem: string }
 export interface AuditReport {
@@ -68,7 +68,7 @@ export function verifyAuditLog(b: CryptoBackend, store: Store, opts: { signer?: 
   const checkCp = (text: string, what: string, lowerBound: number): AuditProblem | null => {
     if (!signer) return { index: 0, problem: `${what}: no checkpoint signer known (pass --signer or a key)` };
     let c: SignedCheckpoint;
-    try { c = verifyCheckpoint(b, signer.alg, signer.pub, text); } catch (e) {
+    try { c = verifyCheckpoint(b, signer.alg, signer.pub, checkpointKeyName(parseCheckpoint(text).origin), text); } catch (e) {
       return { index: 0, problem: `${what}: ${(e as Error).message}` };
     }
     if (c.size > size) {
