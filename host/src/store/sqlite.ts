@@ -17,6 +17,7 @@ export class SqliteStore implements Store {
   private readonly st: Record<string, Database.Statement>;
   private nextSeq: number;
   private nextOrphanSeq: number;
+  private nextAudit: number;
 
   constructor(path: string, opts: SqliteOptions = {}) {
     try {
@@ -24,6 +25,8 @@ export class SqliteStore implements Store {
       if (!opts.readonly) {
         this.db.pragma('journal_mode = WAL');
         this.db.pragma('synchronous = NORMAL');
+        this.db.pragma('temp_store = MEMORY');
+        this.db.pragma('cache_size = -32768'); // 32 MiB page cache
       }
       this.db.pragma('foreign_keys = ON');
       this.migrate(opts.readonly ?? false);
@@ -89,6 +92,7 @@ export class SqliteStore implements Store {
     };
     this.nextSeq = (this.st.maxSeq.get() as { n: number }).n + 1;
     this.nextOrphanSeq = (this.st.maxOrphanSeq.get() as { n: number }).n + 1;
+    this.nextAudit = (this.st.auditSize.get() as { n: number }).n;
   }
 
   private migrate(readonly: boolean): void {
@@ -107,11 +111,13 @@ export class SqliteStore implements Store {
   transaction<T>(fn: () => T): T {
     const seq = this.nextSeq;
     const oseq = this.nextOrphanSeq;
+    const aseq = this.nextAudit;
     try {
       return this.db.transaction(fn)();
     } catch (e) {
       this.nextSeq = seq;
       this.nextOrphanSeq = oseq;
+      this.nextAudit = aseq;
       throw e;
     }
   }
@@ -257,8 +263,9 @@ export class SqliteStore implements Store {
   listOrphans(): OrphanRecord[] { return (this.st.listOrphans.all() as Row[]).map((r) => this.orphan(r)); }
 
   appendAudit(entry: Uint8Array, leaf: Uint8Array): number {
-    const idx = this.auditSize();
+    const idx = this.nextAudit;
     this.st.appendAudit.run(idx, buf(entry), buf(leaf));
+    this.nextAudit = idx + 1;
     return idx;
   }
   auditSize(): number { return (this.st.auditSize.get() as { n: number }).n; }
