@@ -16,6 +16,7 @@
  *  - `__kapsule_grow_failed`: 1 while the most recent memory.grow returned −1 (MEMORY_LIMIT classification).
  *  - NaN canonicalisation where NaN bits become observable: the value of f32/f64 stores, the operand of
  *    i32.reinterpret_f32 / i64.reinterpret_f64, the sign operand of copysign.
+ *  - `__kapsule_charge(amount: i32) -> i32`: the host's hostcall charge without BigInt round trips.
  *  - the start function (if any) is removed from the start section and exported as `__kapsule_start`; the host
  *    calls it after instantiation, under the same fuel and depth budget, before `run`.
  */
@@ -24,12 +25,13 @@ import { KapsuleError } from '../errors.ts';
 import { COST_TABLE } from './costs.ts';
 import type { ValidatedModule } from './validate.ts';
 
-import { EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
+import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
 
 const G_FUEL = '__kapsule_fuel~g';
 const G_DEPTH = '__kapsule_depth~g';
 const G_GROW = '__kapsule_grow_failed~g';
 const EXIT_LABEL = '__kapsule_exit~l';
+const F_CHARGE = '__kapsule_charge~f';
 
 type Ref = number;
 const b = binaryen;
@@ -352,6 +354,7 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
       m.addGlobal(g, type, true, type === b.i64 ? m.i64.const(0n) : m.i32.const(0));
     }
     m.addGlobalExport(G_FUEL, EXPORT_FUEL);
+    if (m.getFunction(F_CHARGE)) throw new KapsuleError('MODULE_INVALID', 'execute', `function name ${F_CHARGE} is reserved`);
     m.addGlobalExport(G_DEPTH, EXPORT_DEPTH);
     m.addGlobalExport(G_GROW, EXPORT_GROW_FAILED);
     const n = m.getNumFunctions();
@@ -366,6 +369,12 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
       if (info.module) continue; // imported
       new FunctionInstrumenter(m, f, info.name, imported).run();
     }
+    // The host's hostcall charge (added after the walk: host code, not metered): fuel -= amount (u32); fuel >= 0.
+    m.addFunction(F_CHARGE, b.i32, b.i32, [], m.block(null, [
+      m.global.set(G_FUEL, m.i64.sub(m.global.get(G_FUEL, b.i64), m.i64.extend_u(m.local.get(0, b.i32)))),
+      m.i64.ge_s(m.global.get(G_FUEL, b.i64), m.i64.const(0n)),
+    ], b.i32));
+    m.addFunctionExport(F_CHARGE, EXPORT_CHARGE);
     if (v.start !== null) {
       if (v.start >= n) throw new KapsuleError('MODULE_INVALID', 'execute', `start function index ${v.start} out of range`);
       m.addFunctionExport(b.getFunctionInfo(m.getFunctionByIndex(v.start)).name, EXPORT_START);

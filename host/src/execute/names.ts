@@ -4,3 +4,4 @@ export const EXPORT_DEPTH = '__kapsule_depth';
 export const EXPORT_GROW_FAILED = '__kapsule_grow_failed';
 export const EXPORT_START = '__kapsule_start';
 export const EXPORT_MEMORY = '__kapsule_memory';
+export const EXPORT_CHARGE = '__kapsule_charge';

@@ -6,7 +6,7 @@
 import { KapsuleError } from '../errors.ts';
 import { toHex } from '../bytes.ts';
 import { validateModule, type ValidatedModule } from './validate.ts';
-import { EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
+import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
 import { COST_TABLE_HASH, INSTRUMENTER_VERSION } from './costs.ts';
 import { HostEnv, Transcript, type RunState } from './hostcalls/impl.ts';
 import { MemoryPool } from './pool.ts';
@@ -183,7 +183,7 @@ export class SandboxCore {
     this.stats.runs++;
     const budget = m.limits.fuel;
     const rs: RunState = {
-      input, moduleId: m.id, memory: null, fuel: null,
+      input, moduleId: m.id, memory: null, charge: null,
       writes: { trust: new Map(), balances: new Map(), kv: new Map() },
       output: new Uint8Array(0), logs: [], logTruncated: false,
       transcript: new Transcript(this.sha256), metaBytes: null, contextBytes: null,
@@ -201,7 +201,7 @@ export class SandboxCore {
       }
       exports = instance.exports;
       const fuel = exports[EXPORT_FUEL] as WebAssembly.Global;
-      rs.fuel = fuel;
+      rs.charge = exports[EXPORT_CHARGE] as (amount: number) => number;
       fuel.value = budget;
       (exports[EXPORT_DEPTH] as WebAssembly.Global).value = m.limits.maxDepth;
       rs.memory = pooled ?? ((exports[EXPORT_MEMORY] as WebAssembly.Memory | undefined) ?? null);

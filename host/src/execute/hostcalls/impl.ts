@@ -65,7 +65,11 @@ export interface RunState {
   input: ExecInput;
   moduleId: string;
   memory: WebAssembly.Memory | null;
-  fuel: WebAssembly.Global | null;
+  /**
+   * Subtracts `amount` (u32) from the guest's fuel counter and returns 1 while it is still >= 0, else 0. The
+   * instrumenter exports it from the guest (`__kapsule_charge`), so no BigInt is made per hostcall.
+   */
+  charge: ((amount: number) => number) | null;
   writes: StateWrites;
   output: Uint8Array;
   logs: string[];
@@ -124,10 +128,8 @@ export class HostEnv {
   }
 
   private charge(rs: RunState, spec: HostcallSpec, bytes: number): void {
-    const g = rs.fuel!;
-    const left = (g.value as bigint) - BigInt(spec.cost.base + spec.cost.perByte * bytes);
-    g.value = left;
-    if (left < 0n) throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel in hostcall ${spec.name}`, { hostcall: spec.name });
+    const amount = spec.cost.base + spec.cost.perByte * bytes;
+    if (!rs.charge!(amount > 0x7fffffff ? 0x7fffffff : amount)) throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel in hostcall ${spec.name}`, { hostcall: spec.name });
   }
 
   /** Bounds-checked range of guest memory (a view, not a copy). */
