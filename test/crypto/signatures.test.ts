@@ -14,7 +14,7 @@ import { nativeBackend } from '../../host/src/crypto/native.ts';
 import { nobleBackend } from '../../host/src/crypto/noble.ts';
 import { getBackend as portableGetBackend } from '../../host/src/crypto/index.ts';
 import { defaultBackend, getBackend } from '../../host/src/crypto/node.ts';
-import { bytesToBigLE, ed25519SigShapeOk, ED25519_L, P256_N, p256SigShapeOk } from '../../host/src/crypto/_policy.ts';
+import { admitEd25519Key, bytesToBigLE, ed25519SigShapeOk, ED25519_L, P256_N, p256SigShapeOk } from '../../host/src/crypto/_policy.ts';
 import { concatBytes, fromHex, toHex, utf8 } from '../../host/src/bytes.ts';
 import type { CryptoBackend, SigAlg } from '../../host/src/crypto/types.ts';
 
@@ -225,6 +225,29 @@ test('keys with a torsion component or of small order are refused even with a co
   for (const h of ED25519_TORSION_SUBGROUP) {
     const sig = concatBytes(ed25519.Point.ZERO.toBytes(), new Uint8Array(32)); // R = identity, S = 0
     assert.equal(verdict('ed25519', fromHex(h), msg, sig, `small-order key ${h}`), false);
+  }
+});
+
+test('non-canonical Ed25519 key encodings are refused (y ≥ p, and x = 0 with the sign bit set)', () => {
+  const p = 2n ** 255n - 19n;
+  let n = 0;
+  for (let y = 0n; y < 19n; y++) for (const signBit of [0, 0x80]) {
+    const enc = leHex(y + p); enc[31] |= signBit; // y + p < 2^255: the sign bit is free
+    assert.equal(admitEd25519Key(enc), null, `y = p + ${y}, sign ${signBit}`);
+    n++;
+  }
+  for (const y of [0n, 1n]) { // x = 0 points (y = 1 identity, y = p − 1 order 2) with the sign bit set
+    const enc = leHex(y === 0n ? 1n : p - 1n); enc[31] |= 0x80;
+    assert.equal(admitEd25519Key(enc), null, 'x = 0, sign bit set');
+    n++;
+  }
+  assert.equal(n, 40);
+  // Each decodes (leniently) to a point that is small-order or carries torsion, so the canonical check is also
+  // backed by admission's other two checks — measured here, not assumed.
+  for (let y = 0n; y < 19n; y++) {
+    let P;
+    try { P = ed25519.Point.fromBytes(leHex(y)); } catch { continue; }
+    assert.ok(P.isSmallOrder() || !P.isTorsionFree(), `y = ${y}`);
   }
 });
 

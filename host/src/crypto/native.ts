@@ -34,38 +34,46 @@ const out = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.
 // Key objects
 
 /**
- * Admitted public keys → KeyObject, bounded (keys are attacker-chosen). A refused key is stored as null, so a
- * flood of bad keys costs one admission each, and a cached good key costs one hex + one Map lookup per verify.
+ * Public KeyObjects per key (bounded: keys are attacker-chosen), with the key's admission verdict once known.
+ * Verify runs OpenSSL first and key admission (shared policy code, a noble scalar multiplication on first sight)
+ * only when OpenSSL accepts: the verdict is the conjunction either way, but forged or junk signatures under fresh
+ * keys then cost one OpenSSL verify, not an admission. A refused key short-circuits to false from then on.
  */
-const edPublic = new BoundedCache<KeyObject | null>(4096);
-const p256Public = new BoundedCache<KeyObject | null>(4096);
+interface PublicEntry { key: KeyObject | null; admitted: boolean | undefined }
+const edPublic = new BoundedCache<PublicEntry>(4096);
+const p256Public = new BoundedCache<PublicEntry>(4096);
 
-function edKeyObject(pk: Uint8Array): KeyObject | null {
-  if (!(pk instanceof Uint8Array) || pk.length !== 32) return null;
+/** SPKI DER prefix of a compressed P-256 point (id-ecPublicKey, prime256v1, BIT STRING of 33 bytes). */
+const P256_SPKI_COMPRESSED = Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex');
+
+function publicEntry(cache: BoundedCache<PublicEntry>, pk: Uint8Array, prefix: Buffer): PublicEntry {
   const k = toHex(pk);
-  let ko = edPublic.get(k);
-  if (ko === undefined) {
-    ko = admitEd25519Key(pk) === null ? null
-      : createPublicKey({ key: Buffer.concat([ED25519_SPKI, u(pk)]), format: 'der', type: 'spki' });
-    edPublic.set(k, ko);
+  let e = cache.get(k);
+  if (e === undefined) {
+    let key: KeyObject | null;
+    try { key = createPublicKey({ key: Buffer.concat([prefix, u(pk)]), format: 'der', type: 'spki' }); } catch { key = null; }
+    e = { key, admitted: key === null ? false : undefined };
+    cache.set(k, e);
   }
-  return ko;
+  return e;
 }
 
-function p256KeyObject(pk: Uint8Array): KeyObject | null {
-  if (!(pk instanceof Uint8Array) || pk.length !== 33) return null;
-  const k = toHex(pk);
-  let ko = p256Public.get(k);
-  if (ko === undefined) {
-    const P = admitP256Key(pk); // decompression + on-curve check in shared code
-    if (P === null) ko = null;
-    else {
-      const raw = P.toBytes(false);
-      ko = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33, 65)) }, format: 'jwk' });
-    }
-    p256Public.set(k, ko);
-  }
-  return ko;
+function ed25519Verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+  if (!ed25519SigShapeOk(sig) || !(pk instanceof Uint8Array) || pk.length !== 32) return false;
+  const e = publicEntry(edPublic, pk, ED25519_SPKI);
+  if (e.admitted === false || e.key === null) return false;
+  if (!nodeVerify(null, msg, e.key, sig)) return false;
+  if (e.admitted === undefined) e.admitted = admitEd25519Key(pk) !== null;
+  return e.admitted;
+}
+
+function p256Verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+  if (!p256SigShapeOk(sig) || !(pk instanceof Uint8Array) || pk.length !== 33 || (pk[0] !== 2 && pk[0] !== 3)) return false;
+  const e = publicEntry(p256Public, pk, P256_SPKI_COMPRESSED); // OpenSSL decompresses; admission re-checks below
+  if (e.admitted === false || e.key === null) return false;
+  if (!nodeVerify('sha256', msg, { key: e.key, dsaEncoding: 'ieee-p1363' }, sig)) return false;
+  if (e.admitted === undefined) e.admitted = admitP256Key(pk) !== null;
+  return e.admitted;
 }
 
 /**
@@ -199,16 +207,8 @@ export const nativeBackend: CryptoBackend = {
   verify(alg: SigAlg, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
     if (!(msg instanceof Uint8Array)) return false;
     try {
-      if (alg === 'ed25519') {
-        if (!ed25519SigShapeOk(sig)) return false;
-        const ko = edKeyObject(pk);
-        return ko !== null && nodeVerify(null, msg, ko, sig);
-      }
-      if (alg === 'p256') {
-        if (!p256SigShapeOk(sig)) return false;
-        const ko = p256KeyObject(pk);
-        return ko !== null && nodeVerify('sha256', msg, { key: ko, dsaEncoding: 'ieee-p1363' }, sig);
-      }
+      if (alg === 'ed25519') return ed25519Verify(pk, msg, sig);
+      if (alg === 'p256') return p256Verify(pk, msg, sig);
     } catch { /* a verifier never throws */ }
     return false;
   },
