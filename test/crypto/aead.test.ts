@@ -104,3 +104,18 @@ test('SHA-256, HMAC-SHA256, HKDF-SHA256: RFC vectors on both backends, and agree
     assert.equal(toHex(nativeBackend.hkdfSha256(m, k, m, i * 11)), toHex(nobleBackend.hkdfSha256(m, k, m, i * 11)));
   }
 });
+
+test('outputs own their ArrayBuffer (no view into a shared Buffer pool that could expose other bytes)', () => {
+  const key = nobleBackend.randomBytes(32), n12 = nobleBackend.randomBytes(12), n24 = nobleBackend.randomBytes(24);
+  const pt = utf8.encode('pool'), sk = nobleBackend.randomBytes(32);
+  for (const b of backends) {
+    const sealed = b.chachaSeal(key, n12, pt, pt), xsealed = b.xchachaSeal(key, n24, pt, pt);
+    const outs: Uint8Array[] = [
+      sealed, xsealed, b.chachaOpen(key, n12, pt, sealed)!, b.xchachaOpen(key, n24, pt, xsealed)!,
+      b.sha256(pt), b.hmacSha256(key, pt), b.hkdfSha256(key, pt, pt, 16), b.randomBytes(8),
+      b.sign('ed25519', sk, pt), b.sign('p256', sk, pt), b.sigPublicKey('ed25519', sk), b.sigPublicKey('p256', sk),
+      b.x25519PublicKey(sk), b.x25519(sk, nobleBackend.x25519PublicKey(key))!,
+    ];
+    outs.forEach((o, i) => assert.equal(o.buffer.byteLength, o.length, `${b.name} output ${i}`));
+  }
+});

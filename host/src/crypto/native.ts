@@ -24,11 +24,26 @@ const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+/** PKCS#8 { id-ecPublicKey, prime256v1 } wrapping SEC1 ECPrivateKey { version 1, d } (OpenSSL derives the point). */
+const P256_PKCS8 = Buffer.from('308141020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420', 'hex');
 const HKDF_MAX = 255 * 32;
 
 const u = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
-const out = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+/**
+ * A Buffer as a plain Uint8Array that owns its whole ArrayBuffer. Small Buffers (Buffer.concat, update/final) are
+ * slices of Node's shared 8 KiB pool: returning such a view would expose unrelated pool bytes through `.buffer`,
+ * so those are copied.
+ */
+const out = (b: Buffer): Uint8Array =>
+  b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer, 0, b.byteLength) : new Uint8Array(b);
+
+/** PKCS#8 DER of a raw 32-byte private key, in an unpooled buffer that is zeroed once OpenSSL has parsed it. */
+function privateFromRaw(prefix: Buffer, sk: Uint8Array): KeyObject {
+  const der = Buffer.alloc(prefix.length + sk.length);
+  der.set(prefix, 0);
+  der.set(sk, prefix.length);
+  try { return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }); } finally { der.fill(0); }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Key objects
@@ -93,28 +108,22 @@ function cachedPrivate(sk: Uint8Array, kind: 'ed25519' | 'x25519' | 'p256', make
 }
 
 function edPrivate(sk: Uint8Array): KeyObject {
-  return cachedPrivate(sk, 'ed25519', () => createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' }));
+  return cachedPrivate(sk, 'ed25519', () => privateFromRaw(ED25519_PKCS8, sk));
 }
 
 function x25519Private(sk: Uint8Array): KeyObject {
-  return cachedPrivate(sk, 'x25519', () => createPrivateKey({ key: Buffer.concat([X25519_PKCS8, u(sk)]), format: 'der', type: 'pkcs8' }));
+  return cachedPrivate(sk, 'x25519', () => privateFromRaw(X25519_PKCS8, sk));
 }
 
-/** Uncompressed public point of a P-256 scalar (already range-checked by assertP256SecretKey). */
-function p256PublicRaw(sk: Uint8Array, form: 'compressed' | 'uncompressed'): Buffer {
+/** Compressed public point of a P-256 scalar (already range-checked by assertP256SecretKey). */
+function p256PublicCompressed(sk: Uint8Array): Buffer {
   const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(u(sk));
-  return ecdh.getPublicKey(null, form);
+  return ecdh.getPublicKey(null, 'compressed');
 }
 
 function p256Private(sk: Uint8Array): KeyObject {
-  return cachedPrivate(sk, 'p256', () => {
-    const raw = p256PublicRaw(sk, 'uncompressed');
-    return createPrivateKey({
-      key: { kty: 'EC', crv: 'P-256', d: b64u(sk), x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33, 65)) },
-      format: 'jwk',
-    });
-  });
+  return cachedPrivate(sk, 'p256', () => privateFromRaw(P256_PKCS8, sk));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -192,7 +201,7 @@ export const nativeBackend: CryptoBackend = {
       return out(createPublicKey(edPrivate(sk)).export({ format: 'der', type: 'spki' }).subarray(ED25519_SPKI.length));
     }
     assertP256SecretKey(sk);
-    return out(p256PublicRaw(sk, 'compressed'));
+    return out(p256PublicCompressed(sk));
   },
   sign(alg: SigAlg, sk: Uint8Array, msg: Uint8Array): Uint8Array {
     assertSigAlg(alg);
