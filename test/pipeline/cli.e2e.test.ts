@@ -70,6 +70,11 @@ test('pack → run → ls/show → rejections → audit verify', async () => {
   const types = shown.json.entries.map((e: any) => e.type);
   assert.deepEqual(types, ['capsule_stored', 'capsule_stored', 'capsule_stored', 'capsule_duplicate', 'capsule_rejected', 'capsule_rejected']);
   assert.equal(shown.json.entries[4].code, 'SIGNATURE_INVALID');
+  const proof = await run(kapsule, d, ['audit', 'prove', '2', '--db', 'bob.db']);
+  assert.equal(proof.code, 0);
+  assert.equal(proof.json.verified, true);
+  assert.ok(proof.json.proof.length >= 2);
+  assert.equal((await run(kapsule, d, ['audit', 'prove', '99', '--db', 'bob.db'])).code, 2);
 });
 
 test('orphans wait for their parents and resolve in a deterministic order', async () => {

@@ -6,9 +6,9 @@ import { toBase64, toHex } from '../../bytes.ts';
 import type { CryptoBackend } from '../../crypto/types.ts';
 import { SqliteStore } from '../../store/sqlite.ts';
 import { decodeEntry, entryToJSON } from '../../audit/entry.ts';
-import { verifyAuditLog, parseSigner, rebuild } from '../../audit/verify.ts';
+import { verifyAuditLog, parseSigner } from '../../audit/verify.ts';
 import { parseCheckpoint } from '../../audit/checkpoint.ts';
-import { verifyInclusion } from '../../audit/merkle.ts';
+import { MerkleTree, verifyInclusion } from '../../audit/merkle.ts';
 import { loadPublicIdentity } from '../../keys-node.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
 import { req, str, list, usage, int, type ParsedArgs } from '../args.ts';
@@ -70,7 +70,8 @@ export function auditProveCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): C
     if (!cp) throw new KapsuleError('AUDIT_INVALID', 'audit', 'the log has no checkpoint yet (ingest with a device key)');
     const c = parseCheckpoint(cp.text);
     if (index >= c.size) throw new KapsuleError('USAGE', 'audit', `entry ${index} is not covered by the latest checkpoint (size ${c.size})`);
-    const { tree } = rebuild(b, store);
+    // O(log n) reads of the persisted complete subtrees: the log is not reread to prove one entry
+    const tree = new MerkleTree((d) => b.sha256(d), { get: (l, i) => store.merkleGet(l, i), put: () => { throw new Error('read-only'); } });
     const row = store.auditRange(index, index + 1)[0];
     const proof = tree.inclusionProof(index, c.size);
     const ok = verifyInclusion((d) => b.sha256(d), index, c.size, row.leaf, proof, c.root);
