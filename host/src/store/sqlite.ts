@@ -118,6 +118,10 @@ export class SqliteStore implements Store {
       this.nextSeq = seq;
       this.nextOrphanSeq = oseq;
       this.nextAudit = aseq;
+      // Disk full, read-only file, locked database…: a typed error (the transaction has been rolled back).
+      if (e instanceof Database.SqliteError) {
+        throw new KapsuleError('STORE_ERROR', 'store', `database write failed (${e.code}): ${e.message}; nothing of this transaction was written`, { sqlite: e.code });
+      }
       throw e;
     }
   }
