@@ -19,6 +19,7 @@ import { replayAuditLog } from '../host/src/audit/replay.ts';
 import { SqliteStore } from '../host/src/store/sqlite.ts';
 import type { IngestResult } from '../host/src/pipeline.ts';
 import { demoScenario, summarize } from './demo-scenario.ts';
+import { DEV_NODE_ARGS } from './dev-node-args.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'demo-out');
@@ -28,7 +29,7 @@ const say = (s = '') => console.log(s);
 
 say('== kapsule-rt demo ==');
 say('building modules (asc → build/modules/*.wasm, signed build/modules/*.kmod)…');
-const build = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'scripts/loader/register.mjs'), join(root, 'scripts/build.ts'), '--quiet'], { stdio: 'inherit', cwd: root });
+const build = spawnSync(process.execPath, [...DEV_NODE_ARGS, join(root, 'scripts/build.ts'), '--quiet'], { stdio: 'inherit', cwd: root });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 for (const p of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, out]) rmSync(p, { recursive: true, force: true });

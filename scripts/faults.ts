@@ -1,7 +1,8 @@
 /** `npm run faults`: the fault suites at full size (SIGKILL at 50 random points during ingest, store faults). */
 import { spawnSync } from 'node:child_process';
+import { DEV_NODE_ARGS } from './dev-node-args.ts';
 const root = new URL('..', import.meta.url).pathname;
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './scripts/loader/register.mjs', '--test', '--test-concurrency=1',
+const r = spawnSync(process.execPath, [...DEV_NODE_ARGS, '--test', '--test-concurrency=1',
   'test/pipeline/crash.test.ts', 'test/robustness/faults.test.ts'],
   { cwd: root, stdio: 'inherit', env: { ...process.env, CRASH_POINTS: process.env.CRASH_POINTS ?? '50' } });
 process.exit(r.status ?? 1);

@@ -6,6 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { DEV_NODE_ARGS } from './dev-node-args.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -19,8 +20,6 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** tsx for TypeScript, plus the hook that keeps tsx from re-transpiling binaryen (scripts/loader/). */
-export const DEV_NODE_ARGS = ['--import', 'tsx', '--import', join(root, 'scripts/loader/register.mjs')];
 
 function run(cmd: string, args: string[]): number {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: process.env });

@@ -10,8 +10,7 @@ import { generateIdentity, type SecretIdentity } from '../../host/src/keys.ts';
 import type { CryptoBackend, SigAlg } from '../../host/src/crypto/types.ts';
 import type { CliIO } from '../../host/src/cli/io.ts';
 
-/** Node flags for child processes that run TypeScript (tsx + the binaryen load hook, see scripts/loader/). */
-export const DEV_NODE_ARGS = ['--import', 'tsx', '--import', new URL('../../scripts/loader/register.mjs', import.meta.url).pathname];
+export { DEV_NODE_ARGS } from '../../scripts/dev-node-args.ts';
 
 export function testSeed(label: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(`kapsule-rt TEST-ONLY key material: ${label}`).digest());
