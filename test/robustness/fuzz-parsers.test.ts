@@ -66,3 +66,16 @@ test('a mutated golden capsule that still verifies must be byte-identical (no ma
     return Buffer.compare(Buffer.from(b), Buffer.from(seed)) === 0;
   }), { numRuns: RUNS });
 });
+
+test('snapshot decoder: random and mutated snapshots give problems or typed errors, never a crash', async () => {
+  const { decodeSnapshot, encodeSnapshot } = await import('../../host/src/sync/snapshot.ts');
+  const sha = (x: Uint8Array) => nobleBackend.sha256(x);
+  const seed = encodeSnapshot({ format: 'kapsule-snapshot', version: 1, channel: null, heads: [], since: [], capsules: 2, modules: 1 },
+    [{ type: 'module', bytes: golden('golden-empty.kmod') }, { type: 'capsule', bytes: golden('public-post.kapsule') }, { type: 'capsule', bytes: golden('encrypted-comment.kapsule') }], sha);
+  const decode = (b: Uint8Array) => onlyTyped(() => {
+    const r = decodeSnapshot(b, sha);
+    for (const rec of r.records) assert.ok(rec.type === 'module' || rec.type === 'capsule');
+  });
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), decode), { numRuns: Math.ceil(RUNS / 3) });
+  fc.assert(fc.property(mutated(seed), decode), { numRuns: Math.ceil(RUNS / 3) });
+});

@@ -133,3 +133,26 @@ test('kapsule graph renders dot, mermaid and a self-contained html page', async 
   assert.ok(!/https?:\/\//.test(html.replace(/http-equiv/g, '')), 'no network references');
   assert.equal((html.match(/class="node"/g) ?? []).length, 2);
 });
+
+test('every single-byte flip and every truncation of a snapshot is reported, and nothing altered is imported', async () => {
+  const { MemoryStore } = await import('../../host/src/store/memory.ts');
+  const { Runtime } = await import('../../host/src/runtime.ts');
+  const d = tempDir();
+  const A = openRuntime({ db: join(d, 'a.db'), identity: me });
+  const r0 = cap([], null, 'r');
+  A.ingestBatch([r0.bytes, cap([r0.id], null, 'c').bytes]);
+  const snap = exportSnapshot(b, A.store).bytes;
+  const good = new Set(A.query({}).map((c) => toHex(c.id)));
+  A.close();
+  const check = (bytes: Uint8Array, what: string) => {
+    const rt = new Runtime({ store: new MemoryStore(), backend: b, identity: me });
+    const r = importSnapshot(rt, b, bytes);
+    const stored = rt.query({}).map((c) => toHex(c.id));
+    rt.close();
+    assert.ok(r.problems.length + r.rejected.length > 0, `${what}: not reported`);
+    assert.ok(r.problems.every((p) => p.code === 'SNAPSHOT_INVALID'), what);
+    for (const id of stored) assert.ok(good.has(id), `${what}: imported an altered capsule`);
+  };
+  for (let i = 0; i < snap.length; i++) { const t = snap.slice(); t[i] ^= 0x01; check(t, `flip ${i}`); }
+  for (let n = 0; n < snap.length; n += 7) check(snap.subarray(0, n), `truncated to ${n}`);
+});

@@ -2,7 +2,7 @@
  * Snapshot files (docs/FORMAT.md §Snapshot): a manifest, then self-delimiting records that can be recovered one by
  * one, so a truncated or corrupted snapshot still yields every intact record.
  *
- *   file     = "KSNP" ‖ u8 version(1) ‖ u32 manifest_len ‖ manifest (UTF-8 JSON) ‖ record*
+ *   file     = "KSNP" ‖ u8 version(1) ‖ u32 manifest_len ‖ manifest (UTF-8 JSON) ‖ SHA-256(manifest) ‖ record*
  *   record   = "KREC" ‖ u8 type (1 module package, 2 capsule) ‖ u32 len ‖ SHA-256(payload) ‖ payload
  *
  * Nothing in a snapshot is trusted: every capsule and module goes through the full pipeline on import.
@@ -37,7 +37,7 @@ export interface SnapshotProblem { offset: number; code: 'SNAPSHOT_INVALID'; mes
 
 export function encodeSnapshot(manifest: SnapshotManifest, records: { type: 'module' | 'capsule'; bytes: Uint8Array }[], sha256: (b: Uint8Array) => Uint8Array): Uint8Array {
   const m = utf8.encode(JSON.stringify(manifest));
-  const w = new Writer().bytes(SNAPSHOT_MAGIC).u8(SNAPSHOT_VERSION).u32(m.length).bytes(m);
+  const w = new Writer().bytes(SNAPSHOT_MAGIC).u8(SNAPSHOT_VERSION).u32(m.length).bytes(m).bytes(sha256(m));
   for (const r of records) {
     w.bytes(RECORD_MAGIC).u8(r.type === 'module' ? RECORD_MODULE : RECORD_CAPSULE).u32(r.bytes.length).bytes(sha256(r.bytes)).bytes(r.bytes);
   }
@@ -72,14 +72,17 @@ export function decodeSnapshot(bytes: Uint8Array, sha256: (b: Uint8Array) => Uin
   if (bytes.length >= 9 && equalBytes(bytes.subarray(0, 4), SNAPSHOT_MAGIC)) {
     if (bytes[4] !== SNAPSHOT_VERSION) bad(4, `unsupported snapshot version ${bytes[4]}`);
     const len = u32(bytes, 5);
-    if (len > MAX_MANIFEST || 9 + len > bytes.length) bad(5, `manifest length ${len} exceeds the file or the limit`);
-    else {
+    if (len > MAX_MANIFEST || 9 + len + 32 > bytes.length) bad(5, `manifest length ${len} exceeds the file or the limit`);
+    else if (!equalBytes(sha256(bytes.subarray(9, 9 + len)), bytes.subarray(9 + len, 9 + len + 32))) {
+      bad(9, 'manifest hash mismatch (corrupted)');
+      pos = 9 + len + 32;
+    } else {
       try {
         const m = JSON.parse(utf8.decode(bytes.subarray(9, 9 + len))) as SnapshotManifest;
         if (m.format !== 'kapsule-snapshot' || m.version !== 1 || !Array.isArray(m.heads)) throw new Error('not a v1 manifest');
         manifest = m;
       } catch (e) { bad(9, `manifest does not parse: ${(e as Error).message}`); }
-      pos = 9 + len;
+      pos = 9 + len + 32;
     }
   } else {
     bad(0, 'not a snapshot file (no "KSNP" magic)');
@@ -110,6 +113,13 @@ export function decodeSnapshot(bytes: Uint8Array, sha256: (b: Uint8Array) => Uin
     records.push({ type: type === RECORD_MODULE ? 'module' : 'capsule', bytes: copy, offset: at });
     pos = start + len;
     resyncing = false;
+  }
+  if (manifest && problems.length === 0) { // a cut exactly between two records leaves no other trace
+    const caps = records.filter((r) => r.type === 'capsule').length;
+    const mods = records.length - caps;
+    if (caps !== manifest.capsules || mods !== manifest.modules) {
+      bad(bytes.length, `the manifest lists ${manifest.capsules} capsule(s) and ${manifest.modules} module(s), ${caps} and ${mods} are intact (truncated or damaged)`);
+    }
   }
   return { manifest, records, problems };
 }
