@@ -8,12 +8,23 @@ export function toHex(b: Uint8Array): string {
   return s;
 }
 
+/** Value of one hex digit's char code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48; // 0-9
+  if (c >= 97 && c <= 102) return c - 87; // a-f
+  if (c >= 65 && c <= 70) return c - 55; // A-F
+  return -1;
+}
+
 export function fromHex(s: string): Uint8Array {
-  if (typeof s !== 'string' || s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) {
-    throw new TypeError(`expected an even-length hex string, got ${typeof s === 'string' ? `${s.length} chars` : typeof s}`);
-  }
+  const bad = () => new TypeError(`expected an even-length hex string, got ${typeof s === 'string' ? `${s.length} chars` : typeof s}`);
+  if (typeof s !== 'string' || s.length % 2 !== 0) throw bad();
   const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.substr(i * 2, 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const hi = hexDigit(s.charCodeAt(2 * i)), lo = hexDigit(s.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) throw bad();
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
 

@@ -10,7 +10,7 @@
  */
 import {
   createCipheriv, createDecipheriv, createECDH, createHash, createHmac, createPrivateKey, createPublicKey,
-  diffieHellman, hkdfSync, randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
+  diffieHellman, hash as oneShotHash, hkdfSync, randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
 } from 'node:crypto';
 import { hchacha } from '@noble/ciphers/chacha.js';
 import { toHex } from '../bytes.ts';
@@ -185,7 +185,8 @@ function canOpen(key: Uint8Array, nonce: Uint8Array, nonceLen: number, aad: Uint
 
 export const nativeBackend: CryptoBackend = {
   name: 'native',
-  sha256(d) { assertBytes('sha256 input', d); return out(createHash('sha256').update(d).digest()); },
+  // crypto.hash (Node ≥ 20.12) skips the Hash object: ~2× faster on the short inputs ids and audit leaves hash.
+  sha256(d) { assertBytes('sha256 input', d); return out(oneShotHash('sha256', d, 'buffer') as unknown as Buffer); },
   hmacSha256(k, d) { assertBytes('hmac key', k); assertBytes('hmac data', d); return out(createHmac('sha256', k).update(d).digest()); },
   hkdfSha256(ikm, salt, info, length) {
     assertBytes('hkdf ikm', ikm); assertBytes('hkdf salt', salt); assertBytes('hkdf info', info);

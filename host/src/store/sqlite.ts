@@ -18,6 +18,8 @@ export class SqliteStore implements Store {
   private nextSeq: number;
   private nextOrphanSeq: number;
   private nextAudit: number;
+  /** One wrapper for every transaction: `db.transaction(fn)` builds four closures per call, which showed in profiles. */
+  private readonly runTx: (fn: () => unknown) => unknown;
 
   constructor(path: string, opts: SqliteOptions = {}) {
     try {
@@ -90,6 +92,7 @@ export class SqliteStore implements Store {
       checkpoints: p('SELECT size, text FROM checkpoints ORDER BY size'),
       latestCheckpoint: p('SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1'),
     };
+    this.runTx = this.db.transaction((fn: () => unknown) => fn());
     this.nextSeq = (this.st.maxSeq.get() as { n: number }).n + 1;
     this.nextOrphanSeq = (this.st.maxOrphanSeq.get() as { n: number }).n + 1;
     this.nextAudit = (this.st.auditSize.get() as { n: number }).n;
@@ -113,7 +116,7 @@ export class SqliteStore implements Store {
     const oseq = this.nextOrphanSeq;
     const aseq = this.nextAudit;
     try {
-      return this.db.transaction(fn)();
+      return this.runTx(fn) as T;
     } catch (e) {
       this.nextSeq = seq;
       this.nextOrphanSeq = oseq;
