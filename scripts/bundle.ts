@@ -4,6 +4,7 @@
  *   dist/kapsule-rt.node.mjs                 the library for Node and Electron's main process: the portable API
  *                                            (host/src/index.ts) plus openRuntime, SqliteStore, nativeBackend,
  *                                            Sandbox (binaryen) from host/src/node.ts
+ *   dist/kapsule-precheck-worker.mjs         worker thread of PrecheckPool (verify + decrypt ahead of the pipeline)
  *   dist/kapsule-rt.browser.mjs              the portable core only (host/src/index.ts), minified, platform browser
  * Node bundles keep `better-sqlite3` (native) and `binaryen` (15 MB of JS + wasm) external: both resolve from the
  * package's node_modules (binaryen is still imported statically by host/src/node.ts, so it loads at startup). The browser
@@ -73,10 +74,13 @@ export async function bundleAll(outDir = join(root, 'dist')): Promise<BundleInfo
         "export { nativeBackend } from './host/src/crypto/native.ts';",
         "export { Sandbox } from './host/src/execute/index.ts';",
         "export { loadSecretIdentity, loadPublicIdentity, saveIdentity } from './host/src/keys-node.ts';",
+        "export { PrecheckPool, defaultWorkers } from './host/src/verify/pool.ts';",
       ].join('\n'),
       resolveDir: root, sourcefile: 'kapsule-rt.node-entry.ts', loader: 'ts',
     },
   }, outDir));
+  // the precheck pool's worker (`kapsule ingest --workers`, PrecheckPool): found beside the bundle that spawns it
+  out.push(await one('kapsule-precheck-worker.mjs', { ...nodeOpts, entryPoints: [join(root, 'host/src/verify/pool-worker.ts')] }, outDir));
   out.push(await bundleBrowser(outDir));
   return out;
 }

@@ -8,12 +8,12 @@
  * the store exactly as it was, except for the audit entry that records the rejection.
  */
 import { KapsuleError, type ErrorCode } from './errors.ts';
-import { concatBytes, fromHex, toHex } from './bytes.ts';
+import { concatBytes, equalBytes, fromHex, toHex } from './bytes.ts';
 import type { CryptoBackend } from './crypto/types.ts';
 import { parseCapsule, type ParsedCapsule } from './parse/capsule.ts';
 import { LIMITS } from './parse/limits.ts';
-import { verifyParsedCapsule, type VerifiedCapsule } from './verify/index.ts';
-import { decryptCapsule, type DecryptedCapsule } from './decrypt/index.ts';
+import { acceptPrechecked, verifyParsedCapsule, type VerifiedCapsule } from './verify/index.ts';
+import { acceptDecrypted, decryptCapsule, type DecryptedCapsule } from './decrypt/index.ts';
 import type { GuestCapsuleMeta, ExecOutcome, StateView, StateWrites } from './execute/index.ts';
 import type { CapsuleRecord, CapsuleStatus, Store } from './store/types.ts';
 import type { AuditLog } from './audit/log.ts';
@@ -47,6 +47,21 @@ export interface IngestResult {
   resolved?: IngestResult[];
 }
 
+/**
+ * The outcome of the expensive, stateless stages (signature verification, payload decryption) computed ahead of
+ * time for one capsule, e.g. by a worker thread (`host/src/verify/pool.ts`). Only *successful* outcomes are
+ * carried: a capsule whose precheck failed simply takes the ordinary path, so it is rejected by the very same code
+ * with the very same error. The pipeline binds a precheck to the bytes it is ingesting by recomputing the capsule id.
+ */
+export interface Precheck {
+  /** Capsule id (SHA-256 of the signed body) whose signature and payload hash verified. */
+  id: Uint8Array;
+  /** Decryption with the device key: the plaintext, or 'not-recipient'; absent when not attempted or it failed. */
+  decrypted?: Uint8Array | 'not-recipient';
+  /** The X25519 public key `decrypted` was computed with (null: no key); ignored unless it is this device's. */
+  recipient?: Uint8Array | null;
+}
+
 /** Codes that are a deterministic property of the capsule + state: every device reaches the same verdict. */
 export const DETERMINISTIC_TRAPS: ReadonlySet<ErrorCode> = new Set(['OUT_OF_FUEL', 'STACK_LIMIT', 'MEMORY_LIMIT', 'TRAP', 'HOSTCALL_FAULT']);
 
@@ -66,6 +81,8 @@ export function inputHash(b: CryptoBackend, id: Uint8Array, plaintext: Uint8Arra
 export class Pipeline {
   /** Extra work that must commit atomically with whatever the current capsule's processing commits. */
   private inTx: (() => void) | null = null;
+  /** Raw id of the capsule `ingestOne` just processed (saves a hex round trip). */
+  private lastId: Uint8Array | null = null;
 
   constructor(
     private readonly b: CryptoBackend,
@@ -76,10 +93,10 @@ export class Pipeline {
   ) {}
 
   /** Carries one capsule through every stage; never throws for a bad capsule (returns status 'rejected'). */
-  ingest(bytes: Uint8Array, opts: { now?: bigint } = {}): IngestResult {
+  ingest(bytes: Uint8Array, opts: { now?: bigint; precheck?: Precheck | null } = {}): IngestResult {
     const first = this.ingestOne(bytes, opts);
     if (first.status === 'rejected' || first.status === 'duplicate' || first.status === 'orphan' || first.id === null) return first;
-    const resolved = this.resolveOrphans([fromHex(first.id)]);
+    const resolved = this.resolveOrphans([this.lastId!]);
     return resolved.length ? { ...first, resolved } : first;
   }
 
@@ -100,14 +117,21 @@ export class Pipeline {
     return { status: 'rejected', id: id ? toHex(id) : null, error: err, ...extra };
   }
 
-  private ingestOne(bytes: Uint8Array, opts: { now?: bigint }): IngestResult {
+  private ingestOne(bytes: Uint8Array, opts: { now?: bigint; precheck?: Precheck | null }): IngestResult {
     // receive: size limit before parsing
     if (bytes.length > LIMITS.maxCapsuleBytes) {
       return this.reject(new KapsuleError('FORMAT_INVALID', 'receive', `capsule is ${bytes.length} bytes, limit ${LIMITS.maxCapsuleBytes}`), bytes, null);
     }
     // parse + verify
     let v: VerifiedCapsule;
-    try { v = verifyParsedCapsule(this.b, parseCapsule(bytes)); } catch (e) { return this.reject(e, bytes, null); }
+    let pre = opts.precheck ?? null;
+    try {
+      const parsed = parseCapsule(bytes);
+      const prechecked = pre ? acceptPrechecked(this.b, parsed, pre.id) : null;
+      if (!prechecked) pre = null;
+      v = prechecked ?? verifyParsedCapsule(this.b, parsed);
+    } catch (e) { return this.reject(e, bytes, null); }
+    this.lastId = v.id;
     const base = { id: v.idHex, kind: v.core.kind, channel: v.core.channel, module: v.core.logic ? toHex(v.core.logic) : null };
 
     // duplicate / orphan
@@ -123,14 +147,25 @@ export class Pipeline {
       });
       return { status: 'orphan', ...base, missing: missing.map(toHex) };
     }
-    return this.process(v, opts.now ?? v.core.createdAt, base);
+    return this.process(v, opts.now ?? v.core.createdAt, base, pre && this.sameKey(pre.recipient ?? null) ? pre.decrypted : undefined);
+  }
+
+  /** Whether a precheck decrypted with this device's key (or, like this device, with none). */
+  private sameKey(recipient: Uint8Array | null): boolean {
+    const mine = this.keys.enc?.encPublic ?? null;
+    return mine === null || recipient === null ? mine === recipient : equalBytes(mine, recipient);
   }
 
   /** decrypt → execute → store + audit, for a verified capsule whose parents are all present. */
-  private process(v: VerifiedCapsule, now: bigint, base: Pick<IngestResult, 'id' | 'kind' | 'channel' | 'module'>): IngestResult {
+  private process(
+    v: VerifiedCapsule, now: bigint, base: Pick<IngestResult, 'id' | 'kind' | 'channel' | 'module'>,
+    decrypted?: Uint8Array | 'not-recipient',
+  ): IngestResult {
     let d: DecryptedCapsule | null = null;
     try {
-      d = decryptCapsule(this.b, v, this.keys.enc);
+      if (decrypted === 'not-recipient') d = null;
+      else if (decrypted instanceof Uint8Array) d = acceptDecrypted(v, decrypted);
+      else d = decryptCapsule(this.b, v, this.keys.enc);
     } catch (e) {
       if (!(e instanceof KapsuleError) || e.code !== 'NOT_RECIPIENT') return this.reject(e, v.bytes, v.id, base);
     }

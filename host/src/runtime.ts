@@ -13,7 +13,7 @@ import type { CompiledCache } from './execute/types.ts';
 import type { CapsuleQuery, CapsuleRecord, ResultRecord, Store } from './store/types.ts';
 import { AuditLog } from './audit/log.ts';
 import { ModuleRegistry, type RuntimePolicy } from './modules.ts';
-import { Pipeline, type IngestResult } from './pipeline.ts';
+import { Pipeline, type IngestResult, type Precheck } from './pipeline.ts';
 import { parseCapsule } from './parse/capsule.ts';
 
 export interface RuntimeOptions {
@@ -30,6 +30,24 @@ export interface RuntimeOptions {
    * instrumented bytes are already in the cache (`store.putCompiled`) and keeps binaryen out of the bundle.
    */
   instrumenter?: Instrumenter | null;
+}
+
+/**
+ * Computes the stateless stages (verify, decrypt) of a batch elsewhere — e.g. `PrecheckPool.check` on worker
+ * threads. Element i answers items[i]; null means "not prechecked" (the pipeline does the work itself).
+ */
+export type Prechecker = (items: Uint8Array[]) => Promise<(Precheck | null)[]>;
+
+export interface IngestManyOptions {
+  /** Where verification and decryption run ahead of the pipeline; without one, this is `ingestBatch`. */
+  precheck?: Prechecker;
+  /** Capsules per store transaction (default 256). */
+  chunk?: number;
+  /** Capsules per precheck call (default 64): small enough to spread over workers, large enough to amortise messages. */
+  batch?: number;
+  /** Chunks prechecked ahead of the one being stored (default 2). */
+  ahead?: number;
+  onEach?: (r: IngestResult, i: number) => void;
 }
 
 export class Runtime {
@@ -86,6 +104,48 @@ export class Runtime {
       if (pending.length >= chunk) flush();
     }
     if (pending.length) flush();
+    this.checkpoint();
+    return out;
+  }
+
+  /**
+   * `ingestBatch` with the stateless stages pipelined ahead: while chunk k is stored (synchronously, in order),
+   * chunks k+1… are being verified and decrypted by `opts.precheck`. Same results, same store, same audit log as
+   * `ingestBatch` on the same items — capsules are processed strictly in input order; prechecks only skip work
+   * that already succeeded. Accepts async iterables (e.g. a directory being read).
+   */
+  async ingestMany(items: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, opts: IngestManyOptions = {}): Promise<IngestResult[]> {
+    this.open();
+    const chunk = opts.chunk ?? 256;
+    const batch = Math.max(1, Math.min(opts.batch ?? 64, chunk));
+    const ahead = Math.max(0, opts.ahead ?? 2);
+    const precheck = opts.precheck;
+    const out: IngestResult[] = [];
+    const window: { items: Uint8Array[]; pre: Promise<(Precheck | null)[]> }[] = [];
+    const submit = (c: Uint8Array[]) => {
+      if (!precheck) { window.push({ items: c, pre: Promise.resolve(c.map(() => null)) }); return; }
+      const parts: Promise<(Precheck | null)[]>[] = [];
+      for (let i = 0; i < c.length; i += batch) parts.push(precheck(c.slice(i, i + batch)));
+      window.push({ items: c, pre: Promise.all(parts).then((ps) => ps.flat()) });
+    };
+    const store = async () => {
+      const { items: c, pre } = window.shift()!;
+      const checks = await pre;
+      this.open();
+      const results = this.store.transaction(() => c.map((bytes, j) => this.pipeline.ingest(bytes, { precheck: checks[j] })));
+      for (const r of results) { out.push(r); opts.onEach?.(r, out.length - 1); }
+    };
+    let pending: Uint8Array[] = [];
+    for await (const bytes of items) {
+      pending.push(bytes);
+      if (pending.length >= chunk) {
+        submit(pending);
+        pending = [];
+        if (window.length > ahead) await store();
+      }
+    }
+    if (pending.length) submit(pending);
+    while (window.length) await store();
     this.checkpoint();
     return out;
   }

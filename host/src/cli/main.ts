@@ -22,8 +22,9 @@ usage:
   kapsule module add <file.kmod>... --db <path>
   kapsule run <file.kapsule> --key <keyfile> --db <path> [--modules <dir>] [--now <ms>]
                                             full pipeline for one capsule: verify, decrypt, execute, store, audit
-  kapsule ingest <file|dir>... [--key <keyfile>] --db <path> [--modules <dir>]
-                                            batch ingest with a summary (exit 1 if any capsule was rejected)
+  kapsule ingest <file|dir>... [--key <keyfile>] --db <path> [--modules <dir>] [--workers N]
+                                            batch ingest with a summary (exit 1 if any capsule was rejected);
+                                            --workers N verifies and decrypts on N threads (same results)
   kapsule ls --db <path> [--channel c] [--kind k] [--limit N]
   kapsule show <id> --db <path>             one capsule with its result and children
   kapsule orphans --db <path>               capsules waiting for their parents
@@ -68,7 +69,7 @@ export const COMMANDS: Record<string, Command> = {
   verify: { flags: {}, run: (io, a, b) => verifyCommand(io, b, onePositional(a, 'file')) },
   'module add': { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).moduleAddCommand(io, a, b) },
   run: { flags: { key: 'string', db: 'string', modules: 'string', now: 'string' }, run: async (io, a, b) => (await rt()).runCommandImpl(io, a, b) },
-  ingest: { flags: { key: 'string', db: 'string', modules: 'string' }, run: async (io, a, b) => (await rt()).ingestCommand(io, a, b) },
+  ingest: { flags: { key: 'string', db: 'string', modules: 'string', workers: 'string' }, run: async (io, a, b) => (await rt()).ingestCommand(io, a, b) },
   ls: { flags: { db: 'string', channel: 'string', kind: 'string', limit: 'string' }, run: async (io, a, b) => (await rt()).lsCommand(io, a, b) },
   show: { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).showCommand(io, a, b) },
   orphans: { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).orphansCommand(io, a, b) },

@@ -21,3 +21,9 @@ export function decryptCapsule(b: CryptoBackend, c: VerifiedCapsule, key: Recipi
   const plaintext = openPayload(b, cek, enc.nonce, c.coreBytes, c.commit!, c.payload);
   return Object.assign(c, { plaintext }) as DecryptedCapsule;
 }
+
+/** A capsule whose payload this process already opened with the device key (a precheck worker ran `decryptCapsule`). */
+export function acceptDecrypted(c: VerifiedCapsule, plaintext: Uint8Array): DecryptedCapsule {
+  if (c.core.encryption.mode === 'public') return Object.assign(c, { plaintext: c.payload }) as DecryptedCapsule;
+  return Object.assign(c, { plaintext }) as DecryptedCapsule;
+}

@@ -40,6 +40,17 @@ export function verifyParsedCapsule(backend: CryptoBackend, parsed: ParsedCapsul
   return Object.assign(parsed, { id, idHex: toHex(id) }) as VerifiedCapsule;
 }
 
+/**
+ * A capsule whose signature and payload hash were verified ahead of time by this process (a precheck worker running
+ * `verifyParsedCapsule` on the same bytes): accepted when its recomputed id is the one that verified, else null
+ * (the caller then verifies it itself). Never feed this an id that did not come from `verifyParsedCapsule`.
+ */
+export function acceptPrechecked(backend: CryptoBackend, parsed: ParsedCapsule, verifiedId: Uint8Array): VerifiedCapsule | null {
+  const id = capsuleId(backend, parsed.body);
+  if (!equalBytes(id, verifiedId) || !equalBytes(backend.sha256(parsed.payload), parsed.payloadHash)) return null;
+  return Object.assign(parsed, { id, idHex: toHex(id) }) as VerifiedCapsule;
+}
+
 /** Parse + verify in one call: what a relay or `kapsule verify` does. */
 export function verifyCapsule(backend: CryptoBackend, bytes: Uint8Array): VerifiedCapsule {
   return verifyParsedCapsule(backend, parseCapsule(bytes));

@@ -7,6 +7,7 @@ import type { CryptoBackend } from '../../crypto/types.ts';
 import { openRuntime } from '../../node.ts';
 import type { Runtime } from '../../runtime.ts';
 import type { IngestResult } from '../../pipeline.ts';
+import { PrecheckPool } from '../../verify/pool.ts';
 import type { CapsuleRecord } from '../../store/types.ts';
 import { parseCapsule } from '../../parse/capsule.ts';
 import { bool, list, req, str, int, usage, type ParsedArgs } from '../args.ts';
@@ -14,14 +15,23 @@ import type { CliIO, CommandResult } from '../io.ts';
 import { decodeForDisplay, describeCapsule, renderText } from '../describe.ts';
 import { readInput } from './inspect.ts';
 
-export function withRuntime<T>(io: CliIO, a: ParsedArgs, b: CryptoBackend, needKey: boolean, f: (rt: Runtime) => T): T {
+function openFromArgs(io: CliIO, a: ParsedArgs, b: CryptoBackend, needKey: boolean): Runtime {
   const keyPath = str(a, 'key');
   if (needKey && keyPath === undefined) usage('--key <keyfile> is required');
-  const rt = openRuntime({
+  return openRuntime({
     db: resolve(io.cwd, req(a, 'db')), backend: b,
     identity: keyPath !== undefined ? resolve(io.cwd, keyPath) : null,
   });
+}
+
+export function withRuntime<T>(io: CliIO, a: ParsedArgs, b: CryptoBackend, needKey: boolean, f: (rt: Runtime) => T): T {
+  const rt = openFromArgs(io, a, b, needKey);
   try { return f(rt); } finally { rt.close(); }
+}
+
+async function withRuntimeAsync<T>(io: CliIO, a: ParsedArgs, b: CryptoBackend, needKey: boolean, f: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = openFromArgs(io, a, b, needKey);
+  try { return await f(rt); } finally { rt.close(); }
 }
 
 function listFiles(io: CliIO, paths: string[], ext: string): string[] {
@@ -100,10 +110,11 @@ export function runCommandImpl(io: CliIO, a: ParsedArgs, b: CryptoBackend): Comm
   });
 }
 
-export function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Promise<CommandResult> {
   if (a.positionals.length === 0) usage('ingest expects one or more <file|dir>');
+  const workers = int(a, 'workers', 0, 64) ?? 0;
   const files = listFiles(io, a.positionals, '.kapsule');
-  return withRuntime(io, a, b, false, (rt) => {
+  return withRuntimeAsync(io, a, b, false, async (rt) => {
     addModulesFrom(io, rt, str(a, 'modules'));
     const counts: Record<string, number> = {};
     const rejected: Record<string, number> = {};
@@ -116,7 +127,7 @@ export function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Comma
       if (r.error) rejected[r.error.code] = (rejected[r.error.code] ?? 0) + 1;
       for (const x of r.resolved ?? []) tally(x);
     };
-    rt.ingestBatch((function* () { for (const f of files) yield readInput(io, f); })(), (r, i) => {
+    const onEach = (r: IngestResult, i: number) => {
       tally(r);
       items.push({ file: files[i], ...resultJson(r) });
       if (tty) {
@@ -126,12 +137,23 @@ export function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Comma
       } else if (!quiet) {
         io.out(`${r.status.padEnd(13)} ${r.id ?? '-'}  ${files[i]}${r.error ? `  ${r.error.code}` : ''}\n`);
       }
-    });
+    };
+    const inputs = (function* () { for (const f of files) yield readInput(io, f); })();
+    // --workers N: verification and decryption run on N worker threads ahead of the store (same results)
+    const id = rt.opts.identity;
+    const pool = workers > 0 ? new PrecheckPool({ workers, enc: id ? { encSecret: id.encSecret, encPublic: id.encPublic } : null }) : null;
+    try {
+      if (pool) await rt.ingestMany(inputs, { precheck: (x) => pool.check(x), onEach });
+      else rt.ingestBatch(inputs, onEach);
+    } finally {
+      await pool?.close();
+    }
+    if (pool?.failure) io.err(`warning: the precheck workers stopped (${pool.failure.message}); the rest was ingested on one thread\n`);
     if (tty) io.err('\n');
     const secs = (performance.now() - t0) / 1000;
     const pending = rt.orphans().length;
     const summary = {
-      files: files.length, counts, rejected_by_code: rejected, pending_orphans: pending,
+      files: files.length, workers, counts, rejected_by_code: rejected, pending_orphans: pending,
       seconds: Number(secs.toFixed(3)), capsules_per_second: Number((files.length / Math.max(secs, 1e-9)).toFixed(1)),
     };
     const text = [
