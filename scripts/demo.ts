@@ -78,6 +78,7 @@ demoScenario({ people, cap, json, logicOf, hex: toHex });
 cap('post for dave only', 'alice', { kind: 'post', payload: json({ title: 'for Dave only' }), to: [people.dave.encPublic] });
 const t = cap('tampered post', 'mallory', { kind: 'post', payload: json({ title: 'harmless' }), to: 'public' });
 t.bytes[t.bytes.length - 5] ^= 0x20; // flipped after signing: the signature no longer covers it
+writeFileSync(join(out, `${String(files.length).padStart(2, '0')}-tampered-post.kapsule`), t.bytes); // the file shows it too
 files[files.length - 1].bytes = t.bytes;
 
 say(`\npacked ${files.length} capsules into demo-out/; ingesting as Bob's device into demo.db…\n`);
