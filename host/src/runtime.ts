@@ -36,7 +36,11 @@ export interface RuntimeOptions {
  * Computes the stateless stages (verify, decrypt) of a batch elsewhere — e.g. `PrecheckPool.check` on worker
  * threads. Element i answers items[i]; null means "not prechecked" (the pipeline does the work itself).
  */
-export type Prechecker = (items: Uint8Array[]) => Promise<(Precheck | null)[]>;
+export type Prechecker = (items: Uint8Array[]) => Promise<(Precheck | null)[]> | {
+  result: Promise<(Precheck | null)[]>;
+  /** Takes the batch back if it has not started (result → nulls); ingestMany then does it itself rather than wait. */
+  withdraw(): boolean;
+};
 
 export interface IngestManyOptions {
   /** Where verification and decryption run ahead of the pipeline; without one, this is `ingestBatch`. */
@@ -45,7 +49,7 @@ export interface IngestManyOptions {
   chunk?: number;
   /** Capsules per precheck call (default 64): small enough to spread over workers, large enough to amortise messages. */
   batch?: number;
-  /** Chunks prechecked ahead of the one being stored (default 2). */
+  /** Chunks prechecked ahead of the one being stored (default 3). */
   ahead?: number;
   onEach?: (r: IngestResult, i: number) => void;
 }
@@ -118,19 +122,26 @@ export class Runtime {
     this.open();
     const chunk = opts.chunk ?? 256;
     const batch = Math.max(1, Math.min(opts.batch ?? 64, chunk));
-    const ahead = Math.max(0, opts.ahead ?? 2);
+    const ahead = Math.max(0, opts.ahead ?? 3);
     const precheck = opts.precheck;
     const out: IngestResult[] = [];
-    const window: { items: Uint8Array[]; pre: Promise<(Precheck | null)[]> }[] = [];
+    type Part = { result: Promise<(Precheck | null)[]>; withdraw(): boolean };
+    const window: { items: Uint8Array[]; parts: Part[] }[] = [];
     const submit = (c: Uint8Array[]) => {
-      if (!precheck) { window.push({ items: c, pre: Promise.resolve(c.map(() => null)) }); return; }
-      const parts: Promise<(Precheck | null)[]>[] = [];
-      for (let i = 0; i < c.length; i += batch) parts.push(precheck(c.slice(i, i + batch)));
-      window.push({ items: c, pre: Promise.all(parts).then((ps) => ps.flat()) });
+      const parts: Part[] = [];
+      if (precheck) {
+        for (let i = 0; i < c.length; i += batch) {
+          const p = precheck(c.slice(i, i + batch));
+          parts.push(p instanceof Promise ? { result: p, withdraw: () => false } : p);
+        }
+      }
+      window.push({ items: c, parts });
     };
     const store = async () => {
-      const { items: c, pre } = window.shift()!;
-      const checks = await pre;
+      const { items: c, parts } = window.shift()!;
+      // batches no worker has started are taken back and verified here: waiting would leave this core idle
+      for (const p of parts) p.withdraw();
+      const checks = parts.length ? (await Promise.all(parts.map((p) => p.result))).flat() : c.map(() => null);
       this.open();
       const results = this.store.transaction(() => c.map((bytes, j) => this.pipeline.ingest(bytes, { precheck: checks[j] })));
       for (const r of results) { out.push(r); opts.onEach?.(r, out.length - 1); }

@@ -16,7 +16,7 @@ export interface PrecheckWorkerData {
   enc: { encSecret: Uint8Array; encPublic: Uint8Array } | null;
 }
 export interface PrecheckRequest { items: Uint8Array[] }
-export interface PrecheckReply { out: (Precheck | null)[] }
+export type PrecheckReply = { out: (Precheck | null)[] } | { ready: true };
 
 /** The precheck of one capsule, or null (the pipeline will do, and report, the work itself). */
 export function precheckOne(bytes: Uint8Array, enc: PrecheckWorkerData['enc']): Precheck | null {
@@ -43,4 +43,5 @@ if (!isMainThread && parentPort && wd?.kind === 'kapsule-precheck') {
     const out = req.items.map((bytes) => precheckOne(bytes, wd.enc));
     port.postMessage({ out } satisfies PrecheckReply);
   });
+  port.postMessage({ ready: true } satisfies PrecheckReply);
 }

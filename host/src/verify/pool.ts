@@ -38,19 +38,32 @@ function workerEntry(): { file: string; ts: boolean } {
   return { file: bundled, ts: false };
 }
 
-interface Job { items: Uint8Array[]; resolve: (r: (Precheck | null)[]) => void }
+interface Job { items: Uint8Array[]; resolve: (r: (Precheck | null)[]) => void; posted: boolean; done: boolean }
+
+/** A batch submitted to the pool. */
+export interface PrecheckJob {
+  result: Promise<(Precheck | null)[]>;
+  /**
+   * Takes the batch back if no worker has started it (its result then resolves to nulls: the caller does the work
+   * itself). Lets the consumer steal work instead of waiting, so one core is never idle while the other is busy.
+   */
+  withdraw(): boolean;
+}
+
+/** Batches each worker holds (being processed + queued in its port): enough that it never waits for the main thread. */
+const DEPTH = 4;
 
 export class PrecheckPool {
   readonly size: number;
   private readonly workers: Worker[] = [];
-  /**
-   * Jobs posted to each worker, oldest first. Jobs are posted as soon as they are submitted (a worker replies to
-   * its messages in order), so workers keep going while the main thread is busy inside a long transaction.
-   */
+  /** Jobs posted to each worker, oldest first (a worker replies to its messages in order). */
   private readonly inFlight = new Map<Worker, Job[]>();
+  /** Jobs not yet posted: a worker takes the next one when it replies, or the consumer withdraws it. */
+  private readonly queue: Job[] = [];
   private outstanding = 0;
   private closed = false;
   private failed: Error | null = null;
+  private readonly started: Promise<void>[] = [];
 
   constructor(opts: PrecheckPoolOptions) {
     const n = opts.workers ?? defaultWorkers();
@@ -64,7 +77,10 @@ export class PrecheckPool {
         ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(new URL(`file://${file}`).href)}); })`, { eval: true, workerData })
         : new Worker(file, { workerData });
       w.unref();
-      w.on('message', (m: PrecheckReply) => this.onReply(w, m));
+      this.started.push(new Promise((resolve) => {
+        w.on('message', (m: PrecheckReply) => { if ('ready' in m) resolve(); else this.onReply(w, m); });
+        w.once('exit', () => resolve());
+      }));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => { if (!this.closed) this.fail(new Error(`precheck worker exited with code ${code}`)); });
       this.workers.push(w);
@@ -72,32 +88,69 @@ export class PrecheckPool {
     }
   }
 
-  /** Prechecks a batch; element i is the Precheck of items[i], or null when the pipeline must do the work itself. */
-  check(items: Uint8Array[]): Promise<(Precheck | null)[]> {
-    if (this.closed && !this.failed) return Promise.reject(new KapsuleError('USAGE', 'receive', 'precheck pool is closed'));
-    if (this.failed || items.length === 0) return Promise.resolve(items.map(() => null));
-    return new Promise((resolve) => {
-      // the worker with the fewest capsules outstanding
-      let best = this.workers[0];
-      let load = Infinity;
+  /**
+   * Resolves once every worker has loaded its code (starting a worker costs tens of milliseconds, more from
+   * TypeScript sources): await it before timing anything. Work submitted earlier simply queues.
+   */
+  async ready(): Promise<void> { await Promise.all(this.started); }
+
+  /** Submits a batch; element i of the result is the Precheck of items[i], or null (the pipeline does the work). */
+  submit(items: Uint8Array[]): PrecheckJob {
+    if (this.closed && !this.failed) throw new KapsuleError('USAGE', 'receive', 'precheck pool is closed');
+    let job!: Job;
+    const result = new Promise<(Precheck | null)[]>((resolve) => { job = { items, resolve, posted: false, done: false }; });
+    if (this.failed || items.length === 0) {
+      this.finish(job, items.map(() => null));
+    } else {
+      if (this.outstanding++ === 0) this.workers.forEach((x) => x.ref()); // keep the process alive while work is out
+      this.queue.push(job);
+      this.dispatch();
+    }
+    return {
+      result,
+      withdraw: () => {
+        if (job.posted || job.done) return false;
+        this.queue.splice(this.queue.indexOf(job), 1);
+        this.settle(job, items.map(() => null));
+        return true;
+      },
+    };
+  }
+
+  /** `submit(items).result`. */
+  check(items: Uint8Array[]): Promise<(Precheck | null)[]> { return this.submit(items).result; }
+
+  /** Posts queued jobs to workers below DEPTH, least loaded first. */
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let best: Worker | null = null;
+      let load = DEPTH;
       for (const w of this.workers) {
-        const l = this.inFlight.get(w)!.reduce((n, j) => n + j.items.length, 0);
+        const l = this.inFlight.get(w)!.length;
         if (l < load) { best = w; load = l; }
       }
-      this.inFlight.get(best)!.push({ items, resolve });
-      if (this.outstanding++ === 0) this.workers.forEach((x) => x.ref()); // keep the process alive while work is out
-      best.postMessage({ items } satisfies PrecheckRequest);
-    });
+      if (best === null) return;
+      const job = this.queue.shift()!;
+      job.posted = true;
+      this.inFlight.get(best)!.push(job);
+      best.postMessage({ items: job.items } satisfies PrecheckRequest);
+    }
+  }
+
+  private finish(job: Job, out: (Precheck | null)[]): void {
+    job.done = true;
+    job.resolve(out);
   }
 
   private settle(job: Job, out: (Precheck | null)[]): void {
     if (--this.outstanding === 0) this.workers.forEach((x) => x.unref());
-    job.resolve(out);
+    this.finish(job, out);
   }
 
-  private onReply(w: Worker, m: PrecheckReply): void {
+  private onReply(w: Worker, m: { out: (Precheck | null)[] }): void {
     const job = this.inFlight.get(w)!.shift();
     if (job) this.settle(job, m.out);
+    this.dispatch();
   }
 
   /**
@@ -108,6 +161,7 @@ export class PrecheckPool {
     if (this.failed) return;
     this.failed = e;
     for (const jobs of this.inFlight.values()) for (const job of jobs.splice(0)) this.settle(job, job.items.map(() => null));
+    for (const job of this.queue.splice(0)) this.settle(job, job.items.map(() => null));
     void this.close();
   }
 

@@ -143,7 +143,7 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
     const id = rt.opts.identity;
     const pool = workers > 0 ? new PrecheckPool({ workers, enc: id ? { encSecret: id.encSecret, encPublic: id.encPublic } : null }) : null;
     try {
-      if (pool) await rt.ingestMany(inputs, { precheck: (x) => pool.check(x), onEach });
+      if (pool) await rt.ingestMany(inputs, { precheck: (x) => pool.submit(x), onEach });
       else rt.ingestBatch(inputs, onEach);
     } finally {
       await pool?.close();
