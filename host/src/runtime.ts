@@ -95,11 +95,11 @@ export class Runtime {
     const chunk = opts.chunk ?? 256;
     let i = 0;
     let pending: Uint8Array[] = [];
-    // Capsules are committed `chunk` at a time: each capsule still commits or rolls back as a unit (a nested
-    // transaction = savepoint), but one disk commit serves the chunk. A crash loses at most the open chunk,
-    // which a rerun ingests again (idempotent).
+    // Capsules are committed `chunk` at a time in one store batch: one disk commit serves the chunk, and no capsule
+    // is ever half-written (a unit that fails after writing rolls the whole chunk back). A crash loses at most the
+    // open chunk, which a rerun ingests again (idempotent).
     const flush = () => {
-      const results = this.store.transaction(() => pending.map((bytes) => this.pipeline.ingest(bytes)));
+      const results = this.store.batch(() => pending.map((bytes) => this.pipeline.ingest(bytes)));
       for (const r of results) { out.push(r); onEach?.(r, i++); }
       pending = [];
     };
@@ -143,7 +143,7 @@ export class Runtime {
       for (const p of parts) p.withdraw();
       const checks = parts.length ? (await Promise.all(parts.map((p) => p.result))).flat() : c.map(() => null);
       this.open();
-      const results = this.store.transaction(() => c.map((bytes, j) => this.pipeline.ingest(bytes, { precheck: checks[j] })));
+      const results = this.store.batch(() => c.map((bytes, j) => this.pipeline.ingest(bytes, { precheck: checks[j] })));
       for (const r of results) { out.push(r); opts.onEach?.(r, out.length - 1); }
     };
     let pending: Uint8Array[] = [];

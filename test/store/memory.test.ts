@@ -268,6 +268,29 @@ for (const [name, make] of IMPLS) {
       assert.equal(s.getMeta('committed-inner'), null, 'an inner commit is undone by the outer rollback');
       s.close();
     });
+
+    test('batch: units commit together; a unit that failed after writing never commits, even if caught', () => {
+      const s = make();
+      assert.equal(s.batch(() => { s.transaction(() => s.insertCapsule(cap(1))); s.transaction(() => s.insertCapsule(cap(2))); return 7; }), 7);
+      assert.equal(s.hasCapsule(id(1)) && s.hasCapsule(id(2)), true);
+      // a unit that throws before writing leaves the batch usable
+      s.batch(() => {
+        try { s.transaction(() => { throw new Error('refused before writing'); }); } catch { /* goes on */ }
+        s.transaction(() => s.insertCapsule(cap(3)));
+      });
+      assert.equal(s.hasCapsule(id(3)), true);
+      // a unit that wrote and then failed: no store may commit a half-written unit
+      try {
+        s.batch(() => {
+          s.transaction(() => s.insertCapsule(cap(4)));
+          try { s.transaction(() => { s.insertCapsule(cap(5)); throw new Error('half-written'); }); } catch { /* caught */ }
+          s.transaction(() => s.setMeta('after', '1'));
+        });
+      } catch { /* SqliteStore refuses the whole batch; MemoryStore undoes the unit */ }
+      assert.equal(s.hasCapsule(id(5)), false, 'the half-written unit is gone');
+      assert.equal(s.hasCapsule(id(4)), s.getMeta('after') === '1', 'the rest of the batch committed or rolled back together');
+      s.close();
+    });
   });
 }
 

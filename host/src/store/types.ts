@@ -68,7 +68,14 @@ export interface CapsuleQuery {
 }
 
 export interface Store {
+  /** Runs fn atomically; nested calls behave like savepoints (a caught inner failure undoes only the inner part). */
   transaction<T>(fn: () => T): T;
+  /**
+   * A transaction for many units (a batch of capsules): nested `transaction` calls inside it may run without
+   * savepoints. Still nothing half-written commits: if a nested unit throws after it wrote, the whole batch rolls
+   * back (even if the caller caught that error). A store may implement this as `transaction`.
+   */
+  batch<T>(fn: () => T): T;
   close(): void;
 
   hasCapsule(id: Uint8Array): boolean;
