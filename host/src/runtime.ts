@@ -45,9 +45,12 @@ export type Prechecker = (items: Uint8Array[]) => Promise<(Precheck | null)[]> |
 export interface IngestManyOptions {
   /** Where verification and decryption run ahead of the pipeline; without one, this is `ingestBatch`. */
   precheck?: Prechecker;
-  /** Capsules per store transaction (default 256). */
+  /**
+   * Capsules per store transaction (default 64: the main thread yields to hand workers new batches between
+   * chunks, so a long synchronous chunk would leave them idle).
+   */
   chunk?: number;
-  /** Capsules per precheck call (default 64): small enough to spread over workers, large enough to amortise messages. */
+  /** Capsules per precheck call (default 16): small enough to spread over workers, large enough to amortise messages. */
   batch?: number;
   /** Chunks prechecked ahead of the one being stored (default 3). */
   ahead?: number;
@@ -120,8 +123,8 @@ export class Runtime {
    */
   async ingestMany(items: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, opts: IngestManyOptions = {}): Promise<IngestResult[]> {
     this.open();
-    const chunk = opts.chunk ?? 256;
-    const batch = Math.max(1, Math.min(opts.batch ?? 64, chunk));
+    const chunk = opts.chunk ?? 64;
+    const batch = Math.max(1, Math.min(opts.batch ?? 16, chunk));
     const ahead = Math.max(0, opts.ahead ?? 3);
     const precheck = opts.precheck;
     const out: IngestResult[] = [];

@@ -51,7 +51,7 @@ export interface PrecheckJob {
 }
 
 /** Batches each worker holds (being processed + queued in its port): enough that it never waits for the main thread. */
-const DEPTH = 4;
+const DEPTH = 8;
 
 export class PrecheckPool {
   readonly size: number;
