@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark and writes bench/RESULTS.md (machine, date, each figure as a ratio against a
- * baseline measured in the same run, with its target). `--quick` runs smaller sizes.
+ * baseline measured in the same run, with its target). `--quick` runs smaller sizes (endurance 200k executions,
+ * scale 2k/20k capsules); the full run takes about half an hour (10M executions, 1M capsules).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -10,6 +11,8 @@ import { runAuditBench } from './audit.ts';
 import { runIngestBench } from './ingest.ts';
 import { runModulesBench } from './modules.ts';
 import { runExtismBench } from './extism.ts';
+import { runEnduranceBench } from './endurance.ts';
+import { runScaleBench } from './scale.ts';
 
 const quick = process.argv.includes('--quick');
 const lines: string[] = [];
@@ -58,6 +61,26 @@ console.error('modules…');
 const mods = runModulesBench(quick ? 0.3 : 1);
 for (const m of mods) row(`module ${m.module}: ${m.scenario}`, `budget ${m.budget}`, `fuel ${m.fuel} = ${f(Number(m.fuel) / Number(m.budget) * 100, 1)}% (${f(m.ms, 1)} ms)`, '< budget', m.fuel < m.budget);
 
+console.error('endurance…');
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const end = runEnduranceBench({ n: quick ? 200_000 : 10_000_000 });
+row(`endurance: ${end.n.toLocaleString('en')} fresh-instance executions, one process`, 'failures', `${end.failures}`, '0', end.failures === 0, end.firstFailure ?? `pool memories created ${end.pool.created}, reused ${end.pool.reused}`);
+row('endurance: RSS at the end vs after warm-up (10%)', `${mib(end.rss.at10)} at 10%`, `${mib(end.rss.last)} = ${f(end.rss.ratio10)}× (max ${mib(end.rss.max)}; vs 1%: ${f(end.rss.ratio)}×)`, '≤ 1.10× (flat)', end.rss.ratio10 <= 1.1,
+  `heap used ${mib(end.heap.at10)} → ${mib(end.heap.last)} = ${f(end.heap.ratio10)}×; samples after a full GC`);
+row('endurance: µs per execution, last vs first ten 1% intervals (medians)', `first 1% ${f(end.us.first, 1)} µs`, `last 1% ${f(end.us.last, 1)} µs; medians ${f(end.us.median10Ratio)}×`, '≤ 1.10×', end.us.median10Ratio <= 1.1,
+  `intervals ranged ${f(end.us.minInterval, 1)}–${f(end.us.maxInterval, 1)} µs (shared machine)`);
+
+console.error('scale…');
+const scale = await runScaleBench({ sizes: quick ? [2_000, 20_000] : [10_000, 100_000, 1_000_000] });
+const s0 = scale.sizes[0];
+for (const z of scale.sizes) {
+  row(`scale: ingest ${z.capsules.toLocaleString('en')} capsules (mixed public/encrypted posts and comments)`, `${s0.capsules.toLocaleString('en')}: ${f(s0.usPerCapsule, 0)} µs/capsule, peak RSS ${f(s0.peakRssKiB / 1024, 0)} MiB`,
+    `${f(z.usPerCapsule, 0)} µs/capsule = ${f(z.usPerCapsule / s0.usPerCapsule)}×; peak RSS ${f(z.peakRssKiB / 1024, 0)} MiB = ${f(z.peakRssKiB / s0.peakRssKiB)}×`,
+    z === s0 ? '—' : 'cost ≤ 1.30×, RSS ≤ 1.50×', z === s0 ? null : z.usPerCapsule / s0.usPerCapsule <= 1.3 && z.peakRssKiB / s0.peakRssKiB <= 1.5,
+    `db ${mib(z.dbBytes)}; last chunk ${f(z.lastChunkUs, 0)} µs/capsule; ${z.storedCount.toLocaleString('en')} stored, ${z.auditEntries.toLocaleString('en')} audit entries${z.failures ? `; ${z.failures} failures` : ''}`);
+}
+if (!scale.consistent) row('scale: consistency', '—', 'store count / audit entries differ from capsules ingested', 'equal', false);
+
 const out = `# Benchmark results
 
 Machine: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (--quick sizes)' : ''}.
@@ -68,9 +91,26 @@ Produced by \`npm run bench\` (bench/run.ts).
 |---|---|---|---|---|---|
 ${lines.join('\n')}
 
-## Not measured here (issue 8)
-- 10M-execution endurance, 100k/1M-capsule scale runs with peak RSS and the multi-core worker pool: not run in this
-  submission (see the issue notes).
+## Where a target is missed, and why
+- **Ingest ≥ 0.8× the crypto floor, one core.** Per capsule, beyond the signature check, the store writes a capsule
+  row (primary key, sequence and three query indexes), DAG edges and heads, an audit entry, its Merkle leaf and the
+  subtrees it completes, and hashes the id, the payload binding and the audit leaf; a commit serves a chunk of
+  capsules. With per-capsule savepoints gone (\`Store.batch\`) that is still ~100 µs here next to a ~150 µs verify.
+  Meeting 0.8× would mean dropping indexes the queries need or the per-entry audit log. The worker pool is the way
+  past the floor: see the pool rows ("vs crypto floor").
+- **Pool ≥ 1.7× on 2 cores.** The \`ceiling\` in the note is what this machine's two vCPUs give on the prechecks
+  alone (no store, no main thread): when it is below 1.7× no pool can reach the target here. OpenSSL serialises part
+  of X25519 key parsing across threads, which is why encrypted capsules scale less.
+- **Metering ≤ 1.25× on call-heavy code (fib).** Exact depth and fuel are checked at every call; on a 4-instruction
+  body that doubles the work. Loop-heavy code (what modules do) is within the target.
+- **≥ 3× faster than Extism JS.** A fresh WebAssembly instance costs ~5–7 µs in V8 even over a pooled memory, and a
+  run also hashes its hostcall transcript (~2 µs for 1 KiB in) — together more than a third of Extism's whole call.
+  kapsule-rt isolates every execution and records a transcript for replay; reaching 3× needs one instance reset
+  between runs (memory image, every mutable global, tables and dropped segments restored, proven equal to a fresh
+  instance bit for bit), which is not built.
+
+Robustness suites: \`npm run fuzz\` (parsers and hostcall ABI, 1M inputs per property), \`npm run faults\` (SIGKILL at
+50 points during ingest, disk full, read-only store); bounded versions of both run in \`npm test\`.
 `;
 writeFileSync(new URL('./RESULTS.md', import.meta.url), out);
 console.log(out);
