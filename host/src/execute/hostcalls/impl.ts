@@ -140,7 +140,11 @@ export class HostEnv {
     return m.subarray(p, p + n);
   }
 
-  /** The buffer convention: returns value.length; copies only when it fits in out_cap. */
+  /**
+   * The buffer convention: returns value.length; copies only when it fits in out_cap. The out range must be
+   * inside memory whatever the answer: calls that may return a status instead (ABSENT, OUT_OF_RANGE,
+   * UNAVAILABLE) check it themselves first, so a bad buffer faults the same way whatever the state holds.
+   */
   private deliver(rs: RunState, spec: HostcallSpec, id: number, args: number[], inBytes: Uint8Array, value: Uint8Array, outPtr: number, outCap: number): number {
     const dst = this.range(rs, spec.name, outPtr, outCap);
     const fits = value.length <= dst.length;
@@ -188,6 +192,7 @@ export class HostEnv {
       },
       get_payload: (outPtr: number, outCap: number): number => {
         const rs = this.rs();
+        this.range(rs, 'get_payload', outPtr, outCap); // checked on the status path too (see deliver)
         const p = rs.input.payload;
         if (p === null) return this.status(rs, S.get_payload, I.get_payload, [outPtr, outCap], EMPTY, STATUS.ABSENT);
         return this.deliver(rs, S.get_payload, I.get_payload, [outPtr, outCap], EMPTY, p, outPtr, outCap);
@@ -200,6 +205,7 @@ export class HostEnv {
         const rs = this.rs();
         const i = index >>> 0;
         const args = [index, outPtr, outCap];
+        this.range(rs, 'get_parent_metadata', outPtr, outCap);
         if (i >= rs.input.parents.length) return this.status(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, STATUS.OUT_OF_RANGE);
         const m = rs.input.parents[i];
         if (m === null) return this.status(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, STATUS.ABSENT);
@@ -219,6 +225,7 @@ export class HostEnv {
         const rs = this.rs();
         const id = this.range(rs, 'get_child_metadata', idPtr, 32).slice();
         const args = [idPtr, index, outPtr, outCap];
+        this.range(rs, 'get_child_metadata', outPtr, outCap);
         const st = rs.input.state;
         if (!st.childMetadata) return this.status(rs, S.get_child_metadata, I.get_child_metadata, args, id, STATUS.UNAVAILABLE);
         this.charge(rs, S.get_child_metadata, 0);
@@ -277,6 +284,7 @@ export class HostEnv {
         const key = this.id(rs, 'kv_get', keyPtr, keyLen, 0, L.maxKvKeyBytes);
         const hex = toHex(key);
         const args = [keyPtr, keyLen, outPtr, outCap];
+        this.range(rs, 'kv_get', outPtr, outCap);
         const v = rs.writes.kv.has(hex) ? rs.writes.kv.get(hex)! : rs.input.state.kvGet(rs.moduleId, key);
         if (v === null) return this.status(rs, S.kv_get, I.kv_get, args, key, STATUS.ABSENT);
         return this.deliver(rs, S.kv_get, I.kv_get, args, key, v, outPtr, outCap);
