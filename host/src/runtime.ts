@@ -135,7 +135,7 @@ export class Runtime {
       if (precheck) {
         for (let i = 0; i < c.length; i += batch) {
           const p = precheck(c.slice(i, i + batch));
-          parts.push(p instanceof Promise ? { result: p, withdraw: () => false } : p);
+          parts.push('withdraw' in p && typeof p.withdraw === 'function' ? p : { result: Promise.resolve(p as Promise<(Precheck | null)[]>), withdraw: () => false });
         }
       }
       window.push({ items: c, parts });
