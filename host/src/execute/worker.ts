@@ -10,8 +10,8 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { KapsuleError, type ErrorCode, type Stage } from '../errors.ts';
+import { startWorker } from '../worker-thread.ts';
 import { fromHex, toHex } from '../bytes.ts';
 import { SandboxCore, compiledCacheKey } from './sandbox.ts';
 import type { ExecInput, ExecOutcome, GuestCapsuleMeta, HostPolicy, ModuleManifestLimits, StateView } from './types.ts';
@@ -60,16 +60,9 @@ function decodeValue(b: Uint8Array): unknown {
   });
 }
 
-/**
- * Starts this file as a worker. When running from TypeScript sources (tests, tsx), the worker registers tsx
- * itself first: node's test runner does not pass `--import tsx` on to workers.
- */
+/** Starts this file as a worker (see ../worker-thread.ts for how sources and bundles differ). */
 function spawn(wd: WorkerData): Worker {
-  const file = fileURLToPath(import.meta.url);
-  const opts = { workerData: wd, resourceLimits: { stackSizeMb: 4, maxOldGenerationSizeMb: 512 } };
-  if (!file.endsWith('.ts')) return new Worker(file, opts);
-  const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  return new Worker(boot, { ...opts, eval: true });
+  return startWorker(new URL(import.meta.url), { workerData: wd, resourceLimits: { stackSizeMb: 4, maxOldGenerationSizeMb: 512 } });
 }
 
 /** Runs `run()` in a fresh worker. Rejects with the same typed errors as Sandbox.run, or TIMEOUT. */

@@ -11,11 +11,12 @@
  * The device's X25519 secret is handed to the workers (threads of this process, same trust boundary as the main
  * thread); nothing else leaves the main thread.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { KapsuleError } from '../errors.ts';
+import { startWorker } from '../worker-thread.ts';
 import type { Precheck } from '../pipeline.ts';
 import type { PrecheckRequest, PrecheckReply, PrecheckWorkerData } from './pool-worker.ts';
 
@@ -30,12 +31,11 @@ export interface PrecheckPoolOptions {
 export function defaultWorkers(): number { return Math.max(1, availableParallelism() - 1); }
 
 /** Where the worker entry lives: next to this file in sources (.ts, via tsx), or beside the bundle (dist/). */
-function workerEntry(): { file: string; ts: boolean } {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return { file: fileURLToPath(new URL('./pool-worker.ts', import.meta.url)), ts: true };
-  const bundled = fileURLToPath(new URL('./kapsule-precheck-worker.mjs', import.meta.url));
-  if (!existsSync(bundled)) throw new KapsuleError('USAGE', 'receive', `precheck worker not found at ${bundled} (rebuild the bundles)`);
-  return { file: bundled, ts: false };
+function workerEntry(): URL {
+  if (import.meta.url.endsWith('.ts')) return new URL('./pool-worker.ts', import.meta.url);
+  const bundled = new URL('./kapsule-precheck-worker.mjs', import.meta.url);
+  if (!existsSync(bundled)) throw new KapsuleError('USAGE', 'receive', `precheck worker not found at ${fileURLToPath(bundled)} (rebuild the bundles)`);
+  return bundled;
 }
 
 interface Job { items: Uint8Array[]; resolve: (r: (Precheck | null)[]) => void; posted: boolean; done: boolean }
@@ -69,13 +69,10 @@ export class PrecheckPool {
     const n = opts.workers ?? defaultWorkers();
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new KapsuleError('USAGE', 'receive', `workers must be an integer in 1..64, got ${n}`);
     this.size = n;
-    const { file, ts } = workerEntry();
+    const entry = workerEntry();
     const workerData: PrecheckWorkerData = { kind: 'kapsule-precheck', enc: opts.enc };
     for (let i = 0; i < n; i++) {
-      // From sources, the worker registers tsx itself (node's test runner does not pass --import on to workers).
-      const w = ts
-        ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(new URL(`file://${file}`).href)}); })`, { eval: true, workerData })
-        : new Worker(file, { workerData });
+      const w = startWorker(entry, { workerData });
       w.unref();
       this.started.push(new Promise((resolve) => {
         w.on('message', (m: PrecheckReply) => { if ('ready' in m) resolve(); else this.onReply(w, m); });
