@@ -81,8 +81,6 @@ export function inputHash(b: CryptoBackend, id: Uint8Array, plaintext: Uint8Arra
 export class Pipeline {
   /** Extra work that must commit atomically with whatever the current capsule's processing commits. */
   private inTx: (() => void) | null = null;
-  /** Raw id of the capsule `ingestOne` just processed (saves a hex round trip). */
-  private lastId: Uint8Array | null = null;
 
   constructor(
     private readonly b: CryptoBackend,
@@ -96,7 +94,7 @@ export class Pipeline {
   ingest(bytes: Uint8Array, opts: { now?: bigint; precheck?: Precheck | null } = {}): IngestResult {
     const first = this.ingestOne(bytes, opts);
     if (first.status === 'rejected' || first.status === 'duplicate' || first.status === 'orphan' || first.id === null) return first;
-    const resolved = this.resolveOrphans([this.lastId!]);
+    const resolved = this.resolveOrphans([fromHex(first.id)]);
     return resolved.length ? { ...first, resolved } : first;
   }
 
@@ -131,7 +129,6 @@ export class Pipeline {
       if (!prechecked) pre = null;
       v = prechecked ?? verifyParsedCapsule(this.b, parsed);
     } catch (e) { return this.reject(e, bytes, null); }
-    this.lastId = v.id;
     const base = { id: v.idHex, kind: v.core.kind, channel: v.core.channel, module: v.core.logic ? toHex(v.core.logic) : null };
 
     // duplicate / orphan
