@@ -18,6 +18,7 @@ import { Sandbox, type ExecOutcome } from '../host/src/execute/index.ts';
 import { fixtureInput } from '../host/src/execute/testing.ts';
 import { nativeBackend as b } from '../host/src/crypto/native.ts';
 import { ascBuild } from '../test/execute/_helpers.ts';
+import { median } from './stats.ts';
 
 export interface EnduranceSample {
   /** Executions completed when the sample was taken. */
@@ -72,11 +73,6 @@ function fnv1a64(p: Uint8Array): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, h, true);
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function same(a: Uint8Array, c: Uint8Array): boolean {

@@ -10,6 +10,7 @@ import { Sandbox, MemoryCompiledCache, compiledCacheKey, type ExecInput } from '
 import { fixtureInput } from '../host/src/execute/testing.ts';
 import { toHex } from '../host/src/bytes.ts';
 import { ascBuild, sha256, wat2wasm } from '../test/execute/_helpers.ts';
+import { median } from './stats.ts';
 
 export interface SandboxBenchResult {
   /** loop: a float/integer/memory loop (typical module work); calls: fib, tiny bodies (the worst case). */
@@ -18,11 +19,6 @@ export interface SandboxBenchResult {
   hostcallNs: number;
   perExecutionUs: { pooledMemory: number; ownedMemory: number };
   runtime: { stub: { bytes: number; perExecUs: number }; incremental: { bytes: number; perExecUs: number } };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 /** Minimum over `rounds` of the mean time per call of `n` calls, in µs (other load only ever adds time). */
