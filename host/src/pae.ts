@@ -11,9 +11,15 @@ export const SIGNING_TYPES = {
   checkpoint: 'kapsule/checkpoint/v1',
 } as const;
 
+/** "KAPSULEv1 len(type) type" per type string: the same few types sign everything, so each is encoded once. */
+const heads = new Map<string, Uint8Array>();
+
 export function pae(type: string, body: Uint8Array): Uint8Array {
-  const t = utf8.encode(type);
-  const head = utf8.encode(`KAPSULEv1 ${t.length} `);
-  const mid = utf8.encode(` ${body.length} `);
-  return concatBytes(head, t, mid, body);
+  let head = heads.get(type);
+  if (head === undefined) {
+    const t = utf8.encode(type);
+    head = concatBytes(utf8.encode(`KAPSULEv1 ${t.length} `), t);
+    if (heads.size < 64) heads.set(type, head);
+  }
+  return concatBytes(head, utf8.encode(` ${body.length} `), body);
 }
