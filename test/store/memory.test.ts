@@ -346,3 +346,31 @@ test('differential: random operation sequences give the same observable store on
     for (const s of stores) s.close();
   }), { numRuns: 150 });
 });
+
+test('SqliteStore: two connections on one file — counters follow the other writer (orphans, sequence, audit index)', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'kapsule-two-writers-'));
+  const a = new SqliteStore(join(dir, 's.db'));
+  const b = new SqliteStore(join(dir, 's.db'));
+  try {
+    // b learned "no orphans" when it opened; a then stores one: b must find it, in and out of a transaction.
+    assert.equal(b.hasOrphan(id(5)), false);
+    a.transaction(() => a.addOrphan({ id: id(5), bytes: Uint8Array.of(5), missing: [id(4)] }));
+    assert.equal(b.hasOrphan(id(5)), true);
+    assert.deepEqual(b.orphansWaitingFor(id(4)).map((o) => hex(o.id)), [hex(id(5))]);
+    b.transaction(() => b.removeOrphan(id(5)));
+    assert.equal(a.hasOrphan(id(5)), false);
+    assert.deepEqual(a.orphansWaitingFor(id(4)), []);
+    // sequence numbers and audit indexes continue across writers instead of colliding
+    a.transaction(() => { a.insertCapsule(cap(1)); a.appendAudit(Uint8Array.of(1), id(1)); });
+    const seqB = b.transaction(() => { const q = b.insertCapsule(cap(2)); b.appendAudit(Uint8Array.of(2), id(2)); return q; });
+    const seqA = a.transaction(() => { const q = a.insertCapsule(cap(3)); a.appendAudit(Uint8Array.of(3), id(3)); return q; });
+    assert.deepEqual([seqB, seqA], [2, 3]);
+    assert.deepEqual(a.auditRange(0, 10).map((r) => r.entry[0]), [1, 2, 3]);
+  } finally {
+    a.close(); b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -18,6 +18,17 @@ export class SqliteStore implements Store {
   private nextSeq: number;
   private nextOrphanSeq: number;
   private nextAudit: number;
+  /**
+   * Rows in `orphans`. Most capsules arrive after their parents, so with no orphan stored the two orphan lookups
+   * every ingest makes are answered without a query.
+   */
+  private orphanCount: number;
+  /**
+   * `PRAGMA data_version` when the counters above were last read: it changes when another connection (another
+   * process on the same file) commits, and then the next transaction reloads them under its write lock. -1 after a
+   * rollback (the counters ran ahead of what was committed).
+   */
+  private dataVersion = 0;
   /** One wrapper for every transaction: `db.transaction(fn)` builds four closures per call, which showed in profiles. */
   private readonly runTx: (fn: () => unknown) => unknown;
   /** Rows written so far (every INSERT/UPDATE/DELETE statement run): tells whether a failed nested unit wrote. */
@@ -90,6 +101,8 @@ export class SqliteStore implements Store {
       delWaits: p('DELETE FROM orphan_waits WHERE child = ?'),
       listOrphans: p('SELECT * FROM orphans ORDER BY seq'),
       maxOrphanSeq: p('SELECT COALESCE(MAX(seq), 0) AS n FROM orphans'),
+      orphanCount: p('SELECT COUNT(*) AS n FROM orphans'),
+      dataVersion: p('PRAGMA data_version').pluck(),
       appendAudit: p('INSERT INTO audit (idx, entry, leaf) VALUES (?, ?, ?)'),
       auditSize: p('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM audit'),
       auditRange: p('SELECT idx, entry, leaf FROM audit WHERE idx >= ? AND idx < ? ORDER BY idx'),
@@ -103,10 +116,28 @@ export class SqliteStore implements Store {
       checkpoints: p('SELECT size, text FROM checkpoints ORDER BY size'),
       latestCheckpoint: p('SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1'),
     };
-    this.runTx = this.db.transaction((fn: () => unknown) => fn());
+    // BEGIN IMMEDIATE: the write lock is taken first, so counters reloaded inside cannot go stale before the writes.
+    const tx = this.db.transaction((fn: () => unknown) => {
+      if (this.st.dataVersion.get() !== this.dataVersion) this.loadCounters();
+      return fn();
+    });
+    this.runTx = opts.readonly ? tx : (fn) => tx.immediate(fn);
+    this.nextSeq = this.nextOrphanSeq = this.orphanCount = this.nextAudit = 0;
+    this.loadCounters();
+  }
+
+  private loadCounters(): void {
     this.nextSeq = (this.st.maxSeq.get() as { n: number }).n + 1;
     this.nextOrphanSeq = (this.st.maxOrphanSeq.get() as { n: number }).n + 1;
+    this.orphanCount = (this.st.orphanCount.get() as { n: number }).n;
     this.nextAudit = (this.st.auditSize.get() as { n: number }).n;
+    this.dataVersion = this.st.dataVersion.get() as number;
+  }
+
+  /** Outside a transaction, whether another connection may have stored an orphan since the count was taken. */
+  private orphansPossible(): boolean {
+    if (this.orphanCount === 0 && !this.db.inTransaction && this.st.dataVersion.get() !== this.dataVersion) this.loadCounters();
+    return this.orphanCount > 0;
   }
 
   private migrate(readonly: boolean): void {
@@ -146,9 +177,7 @@ export class SqliteStore implements Store {
         throw e;
       }
     }
-    const seq = this.nextSeq;
-    const oseq = this.nextOrphanSeq;
-    const aseq = this.nextAudit;
+    const seq = this.nextSeq, oseq = this.nextOrphanSeq, aseq = this.nextAudit, orphans = this.orphanCount;
     this.poisoned = null;
     try {
       return this.runTx(() => {
@@ -159,9 +188,10 @@ export class SqliteStore implements Store {
         return r;
       }) as T;
     } catch (e) {
-      this.nextSeq = seq;
-      this.nextOrphanSeq = oseq;
-      this.nextAudit = aseq;
+      // Rolled back (to the savepoint, or entirely): the counters go back with it, and are reloaded from the store
+      // before the next transaction uses them (in case they were reloaded inside the part that was undone).
+      this.nextSeq = seq; this.nextOrphanSeq = oseq; this.nextAudit = aseq; this.orphanCount = orphans;
+      this.dataVersion = -1;
       // Disk full, read-only file, locked database…: a typed error (the transaction has been rolled back).
       if (e instanceof Database.SqliteError) {
         throw new KapsuleError('STORE_ERROR', 'store', `database write failed (${e.code}): ${e.message}; nothing of this transaction was written`, { sqlite: e.code });
@@ -296,18 +326,19 @@ export class SqliteStore implements Store {
   }
 
   addOrphan(o: Omit<OrphanRecord, 'seq'>): void {
-    if (this.st.addOrphan.run(buf(o.id), this.nextOrphanSeq, buf(o.bytes)).changes === 1) this.nextOrphanSeq++;
+    if (this.st.addOrphan.run(buf(o.id), this.nextOrphanSeq, buf(o.bytes)).changes === 1) { this.nextOrphanSeq++; this.orphanCount++; }
     for (const p of o.missing) this.st.addWait.run(buf(p), buf(o.id));
   }
-  hasOrphan(id: Uint8Array): boolean { return this.st.hasOrphan.get(buf(id)) !== undefined; }
+  hasOrphan(id: Uint8Array): boolean { return this.orphansPossible() && this.st.hasOrphan.get(buf(id)) !== undefined; }
   private orphan(r: Row): OrphanRecord {
     const id = u8(r.id);
     return { id, seq: r.seq as number, bytes: u8(r.bytes), missing: (this.st.waitsOf.all(buf(id)) as Row[]).map((x) => u8(x.parent)) };
   }
   orphansWaitingFor(parent: Uint8Array): OrphanRecord[] {
+    if (!this.orphansPossible()) return [];
     return (this.st.waiting.all(buf(parent)) as Row[]).map((r) => this.orphan(r));
   }
-  removeOrphan(id: Uint8Array): void { this.st.delWaits.run(buf(id)); this.st.delOrphan.run(buf(id)); }
+  removeOrphan(id: Uint8Array): void { this.st.delWaits.run(buf(id)); this.orphanCount -= this.st.delOrphan.run(buf(id)).changes; }
   listOrphans(): OrphanRecord[] { return (this.st.listOrphans.all() as Row[]).map((r) => this.orphan(r)); }
 
   appendAudit(entry: Uint8Array, leaf: Uint8Array): number {
