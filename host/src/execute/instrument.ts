@@ -20,7 +20,7 @@
  *  - the start function (if any) is removed from the start section and exported as `__kapsule_start`; the host
  *    calls it after instantiation, under the same fuel and depth budget, before `run`.
  */
-import binaryen from 'binaryen';
+import type Binaryen from 'binaryen';
 import { KapsuleError } from '../errors.ts';
 import { COST_TABLE } from './costs.ts';
 import type { ValidatedModule } from './validate.ts';
@@ -34,6 +34,12 @@ const EXIT_LABEL = '__kapsule_exit~l';
 const F_CHARGE = '__kapsule_charge~f';
 
 type Ref = number;
+/**
+ * Loaded with a dynamic import (top-level await): binaryen is 15 MB of JS + wasm and takes ~0.5 s to start, so
+ * whatever never instruments — `kapsule inspect`, `verify`, `audit verify`, a precheck worker — never loads it.
+ * Importers of this file (node.ts, execute/index.ts) wait for it as they would for a static import.
+ */
+const binaryen: typeof Binaryen = (await import('binaryen')).default;
 const b = binaryen;
 /** binaryen.js's per-kind accessor namespaces (Block.getChildren, If.setIfTrue, ...) are not in its .d.ts. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -69,7 +75,7 @@ class FunctionInstrumenter {
   private tmpF32 = -1;
   private tmpF64 = -1;
 
-  constructor(private readonly m: binaryen.Module, private readonly f: Ref, private readonly name: string, private readonly imported: ReadonlySet<string>) {}
+  constructor(private readonly m: Binaryen.Module, private readonly f: Ref, private readonly name: string, private readonly imported: ReadonlySet<string>) {}
 
   private addVar(type: number): number {
     return (b as unknown as { _BinaryenFunctionAddVar(f: Ref, t: number): number })._BinaryenFunctionAddVar(this.f, type);
@@ -237,7 +243,7 @@ class FunctionInstrumenter {
         return { e: m.br(EXIT_LABEL, 0, ve || undefined), cost, br: true };
       }
       case ID.Call: {
-        const info = b.getExpressionInfo(e) as binaryen.CallInfo;
+        const info = b.getExpressionInfo(e) as Binaryen.CallInfo;
         if (info.isReturn) reject('tail call (return_call)', this.name);
         if (!this.imported.has(info.target)) this.callsGuest = true;
         let cost = COST_TABLE.call, br = false;
@@ -245,7 +251,7 @@ class FunctionInstrumenter {
         return { e, cost, br };
       }
       case ID.CallIndirect: {
-        const info = b.getExpressionInfo(e) as binaryen.CallIndirectInfo;
+        const info = b.getExpressionInfo(e) as Binaryen.CallIndirectInfo;
         if (info.isReturn) reject('tail call (return_call_indirect)', this.name);
         this.callsGuest = true;
         let cost = COST_TABLE.callIndirect, br = false;
@@ -259,12 +265,12 @@ class FunctionInstrumenter {
       case ID.GlobalSet: return this.unaryChild(e, K.GlobalSet.getValue, K.GlobalSet.setValue);
       case ID.Drop: return this.unaryChild(e, K.Drop.getValue, K.Drop.setValue);
       case ID.Load: {
-        const info = b.getExpressionInfo(e) as binaryen.LoadInfo;
+        const info = b.getExpressionInfo(e) as Binaryen.LoadInfo;
         if (info.isAtomic) reject('atomics (threads)', this.name);
         return this.unaryChild(e, K.Load.getPtr, K.Load.setPtr);
       }
       case ID.Store: {
-        const info = b.getExpressionInfo(e) as binaryen.StoreInfo;
+        const info = b.getExpressionInfo(e) as Binaryen.StoreInfo;
         if (info.isAtomic) reject('atomics (threads)', this.name);
         const p = this.visit(info.ptr); K.Store.setPtr(e, p.e);
         const v = this.visit(info.value);
