@@ -73,6 +73,19 @@ test('edited entry with its leaf recomputed → its index (node mismatch)', asyn
   assert.equal(r.json.first_bad.index, 12);
 });
 
+test('an interior Merkle node rewritten (or deleted) → the first entry it covers', async () => {
+  // entries and leaves intact: only what roots and proofs are computed from is wrong
+  let r = await verify(tampered('node', (db) => {
+    db.prepare('UPDATE merkle_nodes SET hash = ? WHERE level = 2 AND idx = 2').run(Buffer.alloc(32, 7));
+  }));
+  assert.equal(r.code, 1);
+  assert.equal(r.json.first_bad.index, 8);
+  assert.match(r.json.first_bad.problem, /Merkle node \(2, 2\)/);
+  r = await verify(tampered('node-gone', (db) => { db.prepare('DELETE FROM merkle_nodes WHERE level = 3 AND idx = 1').run(); }));
+  assert.equal(r.code, 1);
+  assert.equal(r.json.first_bad.index, 8);
+});
+
 test('deleted entry → its index', async () => {
   const r = await verify(tampered('delete', (db) => db.prepare('DELETE FROM audit WHERE idx = 4').run()));
   assert.equal(r.code, 1);

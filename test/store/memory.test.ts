@@ -374,3 +374,36 @@ test('SqliteStore: two connections on one file — counters follow the other wri
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SqliteStore + AuditLog: two writers and a rolled-back append keep one consistent Merkle tree', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { nativeBackend } = await import('../../host/src/crypto/native.ts');
+  const { AuditLog } = await import('../../host/src/audit/log.ts');
+  const { verifyAuditLog } = await import('../../host/src/audit/verify.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'kapsule-two-logs-'));
+  const a = new SqliteStore(join(dir, 's.db'));
+  const b = new SqliteStore(join(dir, 's.db'));
+  const la = new AuditLog(nativeBackend, a, null, 'test-origin');
+  const lb = new AuditLog(nativeBackend, b, null, 'test-origin');
+  const rec = (s: SqliteStore, l: InstanceType<typeof AuditLog>, n: number) =>
+    s.transaction(() => l.record({ type: 'capsule_duplicate', capsuleId: id(n) }));
+  try {
+    assert.equal(rec(a, la, 1), 0);
+    // A appends entry 1 and its parent node (1, 0), then rolls back; B writes the real entry 1
+    assert.throws(() => a.transaction(() => { la.record({ type: 'capsule_duplicate', capsuleId: id(2) }); throw new Error('test: abort'); }), /abort/);
+    assert.equal(rec(b, lb, 3), 1);
+    assert.equal(rec(b, lb, 4), 2);
+    // A's next append (index 3) completes (1, 1) and (2, 0): it must read B's (1, 0), not the rolled-back one
+    assert.equal(rec(a, la, 5), 3);
+    for (let n = 6; n < 14; n++) rec(n % 2 ? a : b, n % 2 ? la : lb, n);
+    const report = verifyAuditLog(nativeBackend, a);
+    assert.ok(report.ok, JSON.stringify(report.first));
+    assert.equal(report.size, 12);
+    assert.deepEqual(la.root(), lb.root());
+  } finally {
+    a.close(); b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -32,17 +32,9 @@ export class AuditLog {
     readonly origin: string,
   ) {
     this.h = (d) => b.sha256(d);
-    // Appends only ever read the left siblings on the tree's right edge, which were written moments before:
-    // a small write-through cache answers them without a query (cleared when full; the store stays the truth).
-    const recent = new Map<string, Uint8Array>();
-    this.tree = new MerkleTree(this.h, {
-      get: (l, i) => recent.get(`${l}/${i}`) ?? store.merkleGet(l, i),
-      put: (l, i, x) => {
-        if (recent.size >= 1024) recent.clear();
-        recent.set(`${l}/${i}`, x);
-        store.merklePut(l, i, x);
-      },
-    });
+    // No cache here: a node cached above the store would outlive a rolled-back transaction or miss another
+    // writer's appends (SqliteStore keeps its own, cleared on both).
+    this.tree = new MerkleTree(this.h, { get: (l, i) => store.merkleGet(l, i), put: (l, i, x) => store.merklePut(l, i, x) });
   }
 
   /** Appends one entry. Call inside the store transaction that makes the change it records. */

@@ -55,13 +55,35 @@ export function rebuild(b: CryptoBackend, store: Store): { tree: MerkleTree; nod
 }
 
 /**
+ * The stored interior nodes — what roots, proofs and signed checkpoints are computed from — against the tree rebuilt
+ * from the entries. Reports the mismatched (or missing) node covering the lowest entry.
+ */
+function storedNodeProblem(store: Store, rebuilt: MemoryNodeStore, size: number): AuditProblem | null {
+  let found: AuditProblem | null = null;
+  for (let level = 1; 2 ** level <= size; level++) {
+    const span = 2 ** level;
+    for (let i = 0; (i + 1) * span <= size && (found === null || i * span < found.index); i++) {
+      const stored = store.merkleGet(level, i);
+      if (!stored || !equalBytes(stored, rebuilt.get(level, i)!)) {
+        found = {
+          index: i * span,
+          problem: `the stored Merkle node (${level}, ${i}) over entries [${i * span}, ${(i + 1) * span}) ${stored ? 'differs from' : 'is missing from'} the tree recomputed from the entries: roots and proofs served from it are wrong`,
+        };
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/**
  * Full verification. `signer` pins the checkpoint key (else the key recorded in the store is used — which an
  * attacker with write access could also replace: pin it, or check against an exported checkpoint).
  */
 export function verifyAuditLog(b: CryptoBackend, store: Store, opts: { signer?: Signer; external?: string[] } = {}): AuditReport {
   const h = (d: Uint8Array) => b.sha256(d);
-  const { tree, size, first: entryProblem } = rebuild(b, store);
-  let first = entryProblem;
+  const { tree, nodes, size, first: entryProblem } = rebuild(b, store);
+  let first = entryProblem ?? storedNodeProblem(store, nodes, size);
   const cps = store.checkpoints();
   const signerLabel = store.getMeta('checkpoint_signer');
   const signer = opts.signer ?? (signerLabel ? parseSigner(signerLabel) : null);

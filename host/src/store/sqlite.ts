@@ -29,6 +29,12 @@ export class SqliteStore implements Store {
    * rollback (the counters ran ahead of what was committed).
    */
   private dataVersion = 0;
+  /**
+   * Merkle nodes written recently: an append reads only the left siblings on the tree's right edge, written moments
+   * before, so this answers them without a query. Cleared with the counters (rollback, another writer), so it never
+   * holds a node that is not in the file.
+   */
+  private merkleRecent = new Map<string, Uint8Array>();
   /** One wrapper for every transaction: `db.transaction(fn)` builds four closures per call, which showed in profiles. */
   private readonly runTx: (fn: () => unknown) => unknown;
   /** Rows written so far (every INSERT/UPDATE/DELETE statement run): tells whether a failed nested unit wrote. */
@@ -132,6 +138,7 @@ export class SqliteStore implements Store {
     this.orphanCount = (this.st.orphanCount.get() as { n: number }).n;
     this.nextAudit = (this.st.auditSize.get() as { n: number }).n;
     this.dataVersion = this.st.dataVersion.get() as number;
+    this.merkleRecent.clear();
   }
 
   /** Outside a transaction, whether another connection may have stored an orphan since the count was taken. */
@@ -192,6 +199,7 @@ export class SqliteStore implements Store {
       // before the next transaction uses them (in case they were reloaded inside the part that was undone).
       this.nextSeq = seq; this.nextOrphanSeq = oseq; this.nextAudit = aseq; this.orphanCount = orphans;
       this.dataVersion = -1;
+      this.merkleRecent.clear();
       // Disk full, read-only file, locked database…: a typed error (the transaction has been rolled back).
       if (e instanceof Database.SqliteError) {
         throw new KapsuleError('STORE_ERROR', 'store', `database write failed (${e.code}): ${e.message}; nothing of this transaction was written`, { sqlite: e.code });
@@ -352,10 +360,16 @@ export class SqliteStore implements Store {
     return (this.st.auditRange.all(from, to) as Row[]).map((r) => ({ index: r.idx as number, entry: u8(r.entry), leaf: u8(r.leaf) }));
   }
   merkleGet(level: number, index: number): Uint8Array | undefined {
+    const hit = this.merkleRecent.get(`${level}/${index}`);
+    if (hit) return hit.slice();
     const r = this.st.merkleGet.get(level, index) as Row | undefined;
     return r ? u8(r.hash) : undefined;
   }
-  merklePut(level: number, index: number, hash: Uint8Array): void { this.st.merklePut.run(level, index, buf(hash)); }
+  merklePut(level: number, index: number, hash: Uint8Array): void {
+    this.st.merklePut.run(level, index, buf(hash));
+    if (this.merkleRecent.size >= 1024) this.merkleRecent.clear();
+    this.merkleRecent.set(`${level}/${index}`, hash.slice());
+  }
   putFailedExecution(capsuleId: Uint8Array, bytes: Uint8Array): void { this.st.putFailed.run(buf(capsuleId), buf(bytes)); }
   getFailedExecution(capsuleId: Uint8Array): Uint8Array | null {
     const r = this.st.getFailed.get(buf(capsuleId)) as Row | undefined;
