@@ -70,6 +70,10 @@ const P256_SPKI_COMPRESSED = Buffer.from('3039301306072a8648ce3d020106082a8648ce
 function okpPublic(crv: 'Ed25519' | 'X25519', pk: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv, x: u(pk).toString('base64url') }, format: 'jwk' });
 }
+const ed25519PublicKey = (pk: Uint8Array): KeyObject => okpPublic('Ed25519', pk);
+/** A compressed P-256 point as SPKI DER (no JWK form: it needs the y coordinate); OpenSSL decompresses it. */
+const p256PublicKey = (pk: Uint8Array): KeyObject =>
+  createPublicKey({ key: Buffer.concat([P256_SPKI_COMPRESSED, u(pk)]), format: 'der', type: 'spki' });
 
 function publicEntry(cache: BoundedCache<PublicEntry>, pk: Uint8Array, make: (pk: Uint8Array) => KeyObject): PublicEntry {
   const k = toHex(pk);
@@ -85,7 +89,7 @@ function publicEntry(cache: BoundedCache<PublicEntry>, pk: Uint8Array, make: (pk
 
 function ed25519Verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (!ed25519SigShapeOk(sig) || !(pk instanceof Uint8Array) || pk.length !== 32) return false;
-  const e = publicEntry(edPublic, pk, (x) => okpPublic('Ed25519', x));
+  const e = publicEntry(edPublic, pk, ed25519PublicKey);
   if (e.admitted === false || e.key === null) return false;
   if (!nodeVerify(null, msg, e.key, sig)) return false;
   if (e.admitted === undefined) e.admitted = admitEd25519Key(pk) !== null;
@@ -94,7 +98,7 @@ function ed25519Verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolea
 
 function p256Verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (!p256SigShapeOk(sig) || !(pk instanceof Uint8Array) || pk.length !== 33 || (pk[0] !== 2 && pk[0] !== 3)) return false;
-  const e = publicEntry(p256Public, pk, (x) => createPublicKey({ key: Buffer.concat([P256_SPKI_COMPRESSED, u(x)]), format: 'der', type: 'spki' })); // OpenSSL decompresses; admission re-checks below
+  const e = publicEntry(p256Public, pk, p256PublicKey); // admission re-checks the point below
   if (e.admitted === false || e.key === null) return false;
   if (!nodeVerify('sha256', msg, { key: e.key, dsaEncoding: 'ieee-p1363' }, sig)) return false;
   if (e.admitted === undefined) e.admitted = admitP256Key(pk) !== null;
