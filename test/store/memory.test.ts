@@ -6,6 +6,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { nativeBackend } from '../../host/src/crypto/native.ts';
+import { AuditLog } from '../../host/src/audit/log.ts';
+import { verifyAuditLog } from '../../host/src/audit/verify.ts';
 import { MemoryStore } from '../../host/src/store/memory.ts';
 import { SqliteStore } from '../../host/src/store/sqlite.ts';
 import type { CapsuleRecord, ResultRecord, Store } from '../../host/src/store/types.ts';
@@ -347,14 +353,19 @@ test('differential: random operation sequences give the same observable store on
   }), { numRuns: 150 });
 });
 
-test('SqliteStore: two connections on one file — counters follow the other writer (orphans, sequence, audit index)', async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
+/** Two SqliteStore connections on one fresh file, as two processes writing the same database would have. */
+function withTwoConnections(f: (a: SqliteStore, b: SqliteStore) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'kapsule-two-writers-'));
   const a = new SqliteStore(join(dir, 's.db'));
   const b = new SqliteStore(join(dir, 's.db'));
-  try {
+  try { f(a, b); } finally {
+    a.close(); b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('SqliteStore: two connections on one file — counters follow the other writer (orphans, sequence, audit index)', () => {
+  withTwoConnections((a, b) => {
     // b learned "no orphans" when it opened; a then stores one: b must find it, in and out of a transaction.
     assert.equal(b.hasOrphan(id(5)), false);
     a.transaction(() => a.addOrphan({ id: id(5), bytes: Uint8Array.of(5), missing: [id(4)] }));
@@ -369,27 +380,15 @@ test('SqliteStore: two connections on one file — counters follow the other wri
     const seqA = a.transaction(() => { const q = a.insertCapsule(cap(3)); a.appendAudit(Uint8Array.of(3), id(3)); return q; });
     assert.deepEqual([seqB, seqA], [2, 3]);
     assert.deepEqual(a.auditRange(0, 10).map((r) => r.entry[0]), [1, 2, 3]);
-  } finally {
-    a.close(); b.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
-test('SqliteStore + AuditLog: two writers and a rolled-back append keep one consistent Merkle tree', async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
-  const { nativeBackend } = await import('../../host/src/crypto/native.ts');
-  const { AuditLog } = await import('../../host/src/audit/log.ts');
-  const { verifyAuditLog } = await import('../../host/src/audit/verify.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'kapsule-two-logs-'));
-  const a = new SqliteStore(join(dir, 's.db'));
-  const b = new SqliteStore(join(dir, 's.db'));
-  const la = new AuditLog(nativeBackend, a, null, 'test-origin');
-  const lb = new AuditLog(nativeBackend, b, null, 'test-origin');
-  const rec = (s: SqliteStore, l: InstanceType<typeof AuditLog>, n: number) =>
-    s.transaction(() => l.record({ type: 'capsule_duplicate', capsuleId: id(n) }));
-  try {
+test('SqliteStore + AuditLog: two writers and a rolled-back append keep one consistent Merkle tree', () => {
+  withTwoConnections((a, b) => {
+    const la = new AuditLog(nativeBackend, a, null, 'test-origin');
+    const lb = new AuditLog(nativeBackend, b, null, 'test-origin');
+    const rec = (s: SqliteStore, l: AuditLog, n: number) =>
+      s.transaction(() => l.record({ type: 'capsule_duplicate', capsuleId: id(n) }));
     assert.equal(rec(a, la, 1), 0);
     // A appends entry 1 and its parent node (1, 0), then rolls back; B writes the real entry 1
     assert.throws(() => a.transaction(() => { la.record({ type: 'capsule_duplicate', capsuleId: id(2) }); throw new Error('test: abort'); }), /abort/);
@@ -402,8 +401,5 @@ test('SqliteStore + AuditLog: two writers and a rolled-back append keep one cons
     assert.ok(report.ok, JSON.stringify(report.first));
     assert.equal(report.size, 12);
     assert.deepEqual(la.root(), lb.root());
-  } finally {
-    a.close(); b.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
