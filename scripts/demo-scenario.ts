@@ -18,7 +18,8 @@ export function summarize(r: Record<string, any>, names: (hex: string) => string
   if (r.ok === false) return `refused: ${r.code}${r.reason ? ` (${r.reason})` : ''}`;
   if (typeof r.verdict === 'string') return `${r.verdict.toUpperCase()} ${r.reason}${r.detail ? ` (${r.detail})` : ''}`;
   if (r.policy === 'set') return `policy set for #${r.channel}: ${r.banned_terms} banned terms`;
-  if (typeof r.score === 'number') return `score ${r.score} (author trust ${r.author_trust}, engagement ${r.engagement} from ${r.engaged} trusted, ${r.ignored} ignored, age ${r.age_hours} h)`;
+  if (typeof r.index === 'number') return `post indexed in #${r.channel} (trending is a query, below)`;
+  if (typeof r.engagement === 'boolean') return r.engagement ? 'engagement on the post (counted by the trending view)' : 'the author\'s own reaction (not engagement)';
   if (r.op === 'genesis') return `ledger opened, issuer ${names(r.issuer)}`;
   if (r.op === 'mint') return `minted ${r.amount} to ${names(r.to)} (supply ${r.supply})`;
   if (r.op === 'transfer') return `moved ${r.amount} (nonce ${r.nonce}): balances ${r.from_balance} / ${r.to_balance}`;
@@ -62,8 +63,8 @@ export function demoScenario(k: DemoKit): void {
   cap('comment: dave evades a banned term', 'dave', { kind: 'comment', logic: blocklist, parents: [post.id], to: toBob, payload: json({ text: 'ｓ\u200bｐａｍ: big crypto GIVEAWAY' }) });
   cap('comment: sybil2 (untrusted)', 'sybil2', { kind: 'comment', logic: blocklist, parents: [post.id], to: 'public', payload: json({ text: 'me too' }) });
   cap('comment: sybil2 on sybil1\'s post', 'sybil2', { kind: 'comment', logic: blocklist, parents: [spamPost.id], to: 'public', payload: json({ text: 'so true' }) });
-  // a reaction re-ranks the post, two hours later, with the engagement so far
-  cap('reaction: bob re-ranks the post', 'bob', { kind: 'reaction', logic: rank, parents: [post.id], to: toBob, payload: json({ like: true }), at: 1_767_225_600_000n + 3n * 3_600_000n });
+  // a reaction to the post, three hours later (rank's trending view counts distinct trusted engagers)
+  cap('reaction: bob likes the post', 'bob', { kind: 'reaction', logic: rank, parents: [post.id], to: toBob, payload: json({ like: true }), at: 1_767_225_600_000n + 3n * 3_600_000n });
 
   // transfer: a small ledger in #general
   const transfer = logicOf('transfer');

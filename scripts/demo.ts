@@ -15,7 +15,8 @@ import { toHex, utf8 } from '../host/src/bytes.ts';
 import { buildCapsule, type CapsuleSpec } from '../capsule-packer/src/build.ts';
 import { decodeForDisplay } from '../host/src/cli/describe.ts';
 import { verifyAuditLog } from '../host/src/audit/verify.ts';
-import { replayAuditLog } from '../host/src/audit/replay.ts';
+import { replayAuditLog } from '../host/src/replay.ts';
+import { instrument } from '../host/src/execute/instrument.ts';
 import { SqliteStore } from '../host/src/store/sqlite.ts';
 import type { IngestResult } from '../host/src/pipeline.ts';
 import { demoScenario, summarize } from './demo-scenario.ts';
@@ -101,6 +102,13 @@ if (trust.length) {
   say('\ntrust scores from Bob\'s perspective (1.0 = 1000000; sybils and Mallory get none):');
   for (const s of trust.sort((a, c) => Number(c.score - a.score))) say(`  ${nameOf(s.subject).padEnd(10)} ${s.score}`);
 }
+if (modules.rank) {
+  // "trending" depends on when you ask: a read-only query at an explicit now, never a stored result
+  const at = 1_767_225_600_000n + 6n * 3_600_000n;
+  const view = JSON.parse(new TextDecoder().decode(rt.queryModule(modules.rank.id, utf8.encode(JSON.stringify({ op: 'trending', channel: 'general' })), { now: at }).output));
+  say(`\ntrending in #general at ${new Date(Number(at)).toISOString()} (rank's query, computed now from the DAG and trust):`);
+  for (const p of view.posts) say(`  ${p.post.slice(0, 8)}… by ${nameOf(p.author).padEnd(8)} score ${String(p.score).padStart(9)}  (${p.engaged} trusted engager(s), ${p.ignored} ignored, ${p.age_hours} h old)`);
+}
 const balances = rt.balances();
 if (balances.length) {
   say('\nbalances (supply conserved):');
@@ -111,7 +119,7 @@ rt.close();
 const store = new SqliteStore(dbPath, { readonly: true });
 const report = verifyAuditLog(b, store, { signer: { alg: 'ed25519', pub: people.bob.sigPublic } });
 say(`\naudit: ${report.size} entries, ${report.checkpoints} signed checkpoint(s), root ${report.root?.slice(0, 16)}… → ${report.ok ? 'VERIFIED' : `INVALID at ${report.first?.index}: ${report.first?.problem}`}`);
-const replay = replayAuditLog(b, store, new SqliteStore(':memory:'), people.bob);
+const replay = replayAuditLog(b, store, new SqliteStore(':memory:'), people.bob, { instrumenter: instrument });
 store.close();
 say(`replay: ${replay.executions} recorded executions re-run from scratch → ${replay.ok ? 'identical outputs and fuel' : `${replay.divergences.length} DIVERGENCE(S), first at entry ${replay.divergences[0].index}`}`);
 say(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s. Explore: npx kapsule ls --db demo.db · npx kapsule audit show --db demo.db`);

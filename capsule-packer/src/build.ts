@@ -11,9 +11,10 @@ import {
   type CapsuleCore, type RecipientStanza,
 } from '../../host/src/parse/capsule.ts';
 import { encodeManifest, encodeModulePackage, type ModuleManifest } from '../../host/src/parse/module.ts';
-import { encryptPayload, keyCommitment, makeStanza, type SealRandomness } from '../../host/src/decrypt/envelope.ts';
+import { encryptPayload, keyCommitment, makeStanza, payloadKeys, type SealRandomness } from '../../host/src/decrypt/envelope.ts';
 import type { SecretIdentity } from '../../host/src/keys.ts';
 import { LIMITS } from '../../host/src/parse/limits.ts';
+import { moduleId } from '../../host/src/verify/index.ts';
 
 export interface CapsuleSpec {
   kind: string;
@@ -71,8 +72,9 @@ export function buildCapsule(
       payloadLength: spec.payload.length + AEAD_TAG_BYTES,
     };
     coreBytes = wrapUsage(() => encodeCore(core));
-    commit = keyCommitment(b, cek, coreBytes);
-    payload = encryptPayload(b, cek, nonce, coreBytes, commit, spec.payload);
+    const keys = payloadKeys(b, cek, nonce);
+    commit = keyCommitment(b, keys, coreBytes);
+    payload = encryptPayload(b, keys, nonce, coreBytes, commit, spec.payload);
   }
   const body = encodeBody(coreBytes, commit, b.sha256(payload));
   const signature = b.sign(author.sigAlg, author.sigSecret, pae(SIGNING_TYPES.capsule, body));
@@ -98,14 +100,15 @@ export interface ModuleSpec {
   maxDepth: number;
 }
 
-export function buildModulePackage(b: CryptoBackend, author: SecretIdentity, spec: ModuleSpec): { bytes: Uint8Array; idHex: string } {
+export function buildModulePackage(b: CryptoBackend, author: SecretIdentity, spec: ModuleSpec): { bytes: Uint8Array; id: Uint8Array; idHex: string } {
   const hostcalls = [...new Set(spec.hostcalls)].sort();
   const manifest: ModuleManifest = {
     sigAlg: author.sigAlg, author: author.sigPublic, name: spec.name, version: spec.version,
-    moduleId: b.sha256(spec.wasm), wasmLength: spec.wasm.length, hostcalls,
+    wasmHash: b.sha256(spec.wasm), wasmLength: spec.wasm.length, hostcalls,
     fuel: spec.fuel, memoryPages: spec.memoryPages, maxDepth: spec.maxDepth,
   };
   const manifestBytes = wrapUsage(() => encodeManifest(manifest));
   const signature = b.sign(author.sigAlg, author.sigSecret, pae(SIGNING_TYPES.moduleManifest, manifestBytes));
-  return { bytes: encodeModulePackage(manifestBytes, signature, spec.wasm), idHex: toHex(manifest.moduleId) };
+  const id = moduleId(b, manifestBytes);
+  return { bytes: encodeModulePackage(manifestBytes, signature, spec.wasm), id, idHex: toHex(id) };
 }

@@ -14,7 +14,8 @@ import { nativeBackend } from '../../host/src/crypto/native.ts';
 import { generateIdentity, identityLabel } from '../../host/src/keys.ts';
 import { loadPublicIdentity, loadSecretIdentity, saveIdentity } from '../../host/src/keys-node.ts';
 import { writeFileAtomic } from '../../host/src/fsutil.ts';
-import { parseModulePackage, MODULE_MAGIC } from '../../host/src/parse/module.ts';
+import { MODULE_MAGIC } from '../../host/src/parse/module.ts';
+import { verifyModulePackage } from '../../host/src/verify/index.ts';
 import { parseArgs, usage, bool, str, req, list, int, bigint, type FlagSpec, type ParsedArgs } from '../../host/src/cli/args.ts';
 import { processIO, runCommand, type CliIO, type CommandResult } from '../../host/src/cli/io.ts';
 import { readInput } from '../../host/src/cli/commands/inspect.ts';
@@ -112,7 +113,7 @@ async function capsuleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
     else {
       const kmod = readInput(io, logicArg);
       if (!equalBytes(kmod.subarray(0, 4), MODULE_MAGIC)) usage(`--logic ${logicArg} is neither a module id nor a .kmod file`);
-      logic = parseModulePackage(kmod).manifest.moduleId;
+      logic = verifyModulePackage(b, kmod).id;
     }
   }
   const flags: [string, string][] = [];

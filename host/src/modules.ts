@@ -34,7 +34,10 @@ export class ModuleRegistry {
     private readonly policy: RuntimePolicy,
   ) {}
 
-  /** Verify, validate and store a module package. Returns its id and whether it was new. */
+  /**
+   * Verify, validate and store a module package. Returns its id (the manifest hash: what capsules name) and whether it
+   * was new. Capsules waiting for it are made runnable by the runtime (Runtime.addModule).
+   */
   add(kmod: Uint8Array): { id: string; name: string; version: string; added: boolean } {
     const pkg = verifyParsedModule(this.b, parseModulePackage(kmod));
     const authors = this.policy.trustedModuleAuthors;
@@ -45,10 +48,10 @@ export class ModuleRegistry {
     let added = false;
     this.store.transaction(() => {
       added = this.store.addModule({
-        id: pkg.manifest.moduleId, name: pkg.manifest.name, version: pkg.manifest.version,
+        id: pkg.id, name: pkg.manifest.name, version: pkg.manifest.version,
         author: pkg.manifest.author, package: kmod,
       });
-      if (added) this.audit.record({ type: 'module_added', moduleId: pkg.manifest.moduleId, packageHash: this.b.sha256(kmod) });
+      if (added) this.audit.record({ type: 'module_added', moduleId: pkg.id, packageHash: this.b.sha256(kmod) });
     });
     return { id: pkg.idHex, name: pkg.manifest.name, version: pkg.manifest.version, added };
   }

@@ -31,7 +31,7 @@ export function openRuntime(opts: OpenRuntimeOptions): Runtime {
   try {
     const instrumenter = opts.instrumenter === undefined ? instrument : opts.instrumenter;
     const rt = new Runtime({ store, backend, identity, policy: opts.policy, origin: opts.origin, instrumenter });
-    rt.resumeOrphans();
+    rt.resume();
     return rt;
   } catch (e) {
     store.close();

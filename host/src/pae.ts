@@ -6,8 +6,8 @@
 import { concatBytes, utf8 } from './bytes.ts';
 
 export const SIGNING_TYPES = {
-  capsule: 'kapsule/capsule/v1',
-  moduleManifest: 'kapsule/module-manifest/v1',
+  capsule: 'kapsule/capsule/v2',
+  moduleManifest: 'kapsule/module-manifest/v2',
   checkpoint: 'kapsule/checkpoint/v1',
 } as const;
 

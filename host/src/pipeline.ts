@@ -1,24 +1,27 @@
 /**
  * The order of things, written down once:
  *
- *   receive → parse → verify → (duplicate? orphan?) → decrypt → execute → store + audit (one transaction)
+ *   receive → parse → verify → duplicate? → dated ahead? (held) → parents present? (orphan) → time rule
+ *     → decrypt → insert into the DAG (+ audit entry, one transaction)
+ *   … then order/scheduler.ts: execute runs in canonical order → results + writes + audit
  *
- * Each stage's output has its own type (ParsedCapsule → VerifiedCapsule → DecryptedCapsule → ExecOutcome), so
- * unverified bytes cannot reach decrypt and undecrypted bytes cannot reach a module. A failure at any point leaves
- * the store exactly as it was, except for the audit entry that records the rejection.
+ * Each stage's output has its own type (ParsedCapsule → VerifiedCapsule → DecryptedCapsule), so unverified bytes
+ * cannot reach decrypt and undecrypted bytes cannot reach a module. Acceptance (this file) decides whether a capsule
+ * enters the DAG and with which status; it never executes anything. A capsule entering the DAG before runs that are
+ * already done rolls them back first (the scheduler's invariant: done runs precede pending runs), so when the
+ * runtime drains the pending runs every module sees the state of exactly the capsules before it in canonical order.
+ * A failure at any point leaves the store as it was, except for the audit entry that records a rejection.
  */
-import { KapsuleError, type ErrorCode } from './errors.ts';
-import { concatBytes, equalBytes, fromHex, toHex } from './bytes.ts';
+import { KapsuleError, type ErrorCode, type Stage } from './errors.ts';
+import { compareBytes, equalBytes, toHex } from './bytes.ts';
 import type { CryptoBackend } from './crypto/types.ts';
-import { parseCapsule, type ParsedCapsule } from './parse/capsule.ts';
+import { parseCapsule } from './parse/capsule.ts';
 import { LIMITS } from './parse/limits.ts';
 import { acceptPrechecked, verifyParsedCapsule, type VerifiedCapsule } from './verify/index.ts';
 import { acceptDecrypted, decryptCapsule, type DecryptedCapsule } from './decrypt/index.ts';
-import type { GuestCapsuleMeta, ExecOutcome, StateView, StateWrites } from './execute/index.ts';
-import type { CapsuleRecord, CapsuleStatus, Store } from './store/types.ts';
+import type { CapsuleRecord, CapsuleStatus, OrphanRecord, Store } from './store/types.ts';
 import type { AuditLog } from './audit/log.ts';
-import type { ModuleRegistry } from './modules.ts';
-import { Writer } from './parse/codec.ts';
+import type { Scheduler } from './order/scheduler.ts';
 
 export interface DeviceKeys {
   /** The device owner's signing public key (run context `owner`). */
@@ -27,7 +30,8 @@ export interface DeviceKeys {
   enc: { encSecret: Uint8Array; encPublic: Uint8Array } | null;
 }
 
-export type IngestStatus = CapsuleStatus | 'duplicate' | 'orphan' | 'rejected';
+/** What happened to a capsule: its status in the DAG, or why it is not (yet) there. */
+export type IngestStatus = CapsuleStatus | 'duplicate' | 'orphan' | 'held' | 'rejected';
 
 export interface IngestResult {
   status: IngestStatus;
@@ -36,14 +40,19 @@ export interface IngestResult {
   kind?: string;
   channel?: string;
   module?: string | null;
-  /** Execution result when a module ran successfully. */
+  /** Result of its run (status executed, or failed: output null), as stored after the batch was drained. */
   output?: Uint8Array;
   fuel?: bigint;
   logs?: string[];
+  /** How many times re-executions changed this capsule's result. */
+  changes?: number;
   /** Parents this capsule is waiting for (status 'orphan'). */
   missing?: string[];
+  /** Device clock (ms) from which a held capsule is released (status 'held'). */
+  holdUntil?: number;
+  /** Why: the rejection, the failed run's trap, the stanza that did not open, or what stopped a pending run. */
   error?: KapsuleError;
-  /** Orphans that became processable because this capsule arrived, in processing order. */
+  /** Waiting capsules this one released into the DAG (orphans whose last parent it was). */
   resolved?: IngestResult[];
 }
 
@@ -62,89 +71,92 @@ export interface Precheck {
   recipient?: Uint8Array | null;
 }
 
-/** Codes that are a deterministic property of the capsule + state: every device reaches the same verdict. */
-export const DETERMINISTIC_TRAPS: ReadonlySet<ErrorCode> = new Set(['OUT_OF_FUEL', 'STACK_LIMIT', 'MEMORY_LIMIT', 'TRAP', 'HOSTCALL_FAULT']);
-
-export function guestMeta(p: ParsedCapsule, id: Uint8Array): GuestCapsuleMeta {
-  const c = p.core;
-  return {
-    id, kind: c.kind, authorAlg: c.sigAlg, author: c.author, channel: c.channel, createdAt: c.createdAt,
-    parents: c.parents, flags: c.flags, logic: c.logic, payloadLength: c.payloadLength,
-  };
+export interface AcceptOptions {
+  /** The device clock (ms since the epoch): a capsule dated beyond clock + skew is held. */
+  clock: bigint;
+  precheck?: Precheck | null;
 }
 
-/** Hash of everything a run depends on besides store state: capsule id, plaintext, run context. */
-export function inputHash(b: CryptoBackend, id: Uint8Array, plaintext: Uint8Array, now: bigint, owner: Uint8Array): Uint8Array {
-  return b.sha256(concatBytes(id, b.sha256(plaintext), new Writer().u64(now).finish(), owner));
+/** Default tolerance for authors' clocks running ahead of this device's: 10 minutes. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 600_000;
+
+const SAFETY_CODE: Partial<Record<Stage, ErrorCode>> = { receive: 'FORMAT_INVALID', parse: 'FORMAT_INVALID', verify: 'SIGNATURE_INVALID', decrypt: 'DECRYPT_FAILED' };
+
+/** Every failure of one capsule is that capsule's typed rejection, never an untyped throw that ends a batch. */
+function typed(e: unknown, stage: Stage): KapsuleError {
+  if (e instanceof KapsuleError) return e;
+  return new KapsuleError(SAFETY_CODE[stage] ?? 'FORMAT_INVALID', stage, `internal error while checking the capsule: ${String((e as Error)?.message ?? e).slice(0, 200)}`, { internal: true });
 }
+
+type Base = Pick<IngestResult, 'id' | 'kind' | 'channel' | 'module'>;
+const baseOf = (v: VerifiedCapsule): Base => ({ id: v.idHex, kind: v.core.kind, channel: v.core.channel, module: v.core.logic ? toHex(v.core.logic) : null });
 
 export class Pipeline {
-  /** Extra work that must commit atomically with whatever the current capsule's processing commits. */
-  private inTx: (() => void) | null = null;
-
   constructor(
     private readonly b: CryptoBackend,
     private readonly store: Store,
-    private readonly modules: ModuleRegistry,
     private readonly audit: AuditLog,
     private readonly keys: DeviceKeys,
+    private readonly scheduler: Scheduler,
+    private readonly maxClockSkewMs: number = DEFAULT_MAX_CLOCK_SKEW_MS,
   ) {}
 
-  /** Carries one capsule through every stage; never throws for a bad capsule (returns status 'rejected'). */
-  ingest(bytes: Uint8Array, opts: { now?: bigint; precheck?: Precheck | null } = {}): IngestResult {
-    const first = this.ingestOne(bytes, opts);
-    if (first.status === 'rejected' || first.status === 'duplicate' || first.status === 'orphan' || first.id === null) return first;
-    const resolved = this.resolveOrphans([fromHex(first.id)]);
-    return resolved.length ? { ...first, resolved } : first;
-  }
-
-  private tx(fn: () => void): void {
-    this.store.transaction(() => {
-      this.inTx?.();
-      fn();
-    });
-  }
-
-  private reject(err: unknown, bytes: Uint8Array, id: Uint8Array | null, extra: Partial<IngestResult> = {}): IngestResult {
-    if (!(err instanceof KapsuleError)) throw err;
-    this.tx(() => {
-      this.audit.record({
-        type: 'capsule_rejected', capsuleId: id, bytesHash: this.b.sha256(bytes), code: err.code, stage: err.stage,
-      });
-    });
-    return { status: 'rejected', id: id ? toHex(id) : null, error: err, ...extra };
-  }
-
-  private ingestOne(bytes: Uint8Array, opts: { now?: bigint; precheck?: Precheck | null }): IngestResult {
-    // receive: size limit before parsing
+  /**
+   * Carries one capsule through acceptance; call inside a store transaction. Never throws for a bad capsule
+   * (returns status 'rejected'); nothing is executed here — the caller drains the scheduler afterwards.
+   */
+  accept(bytes: Uint8Array, opts: AcceptOptions): IngestResult {
     if (bytes.length > LIMITS.maxCapsuleBytes) {
       return this.reject(new KapsuleError('FORMAT_INVALID', 'receive', `capsule is ${bytes.length} bytes, limit ${LIMITS.maxCapsuleBytes}`), bytes, null);
     }
-    // parse + verify
     let v: VerifiedCapsule;
     let pre = opts.precheck ?? null;
+    let stage: Stage = 'parse';
     try {
       const parsed = parseCapsule(bytes);
+      stage = 'verify';
       const prechecked = pre ? acceptPrechecked(this.b, parsed, pre.id) : null;
       if (!prechecked) pre = null;
       v = prechecked ?? verifyParsedCapsule(this.b, parsed);
-    } catch (e) { return this.reject(e, bytes, null); }
-    const base = { id: v.idHex, kind: v.core.kind, channel: v.core.channel, module: v.core.logic ? toHex(v.core.logic) : null };
+    } catch (e) { return this.reject(typed(e, stage), bytes, null); }
 
-    // duplicate / orphan
     if (this.store.hasCapsule(v.id) || this.store.hasOrphan(v.id)) {
-      this.tx(() => this.audit.record({ type: 'capsule_duplicate', capsuleId: v.id }));
-      return { status: 'duplicate', ...base };
+      // A duplicate changes nothing, so it is not logged: resending a capsule cannot grow the audit log.
+      return { status: 'duplicate', ...baseOf(v) };
     }
-    const missing = v.core.parents.filter((p) => !this.store.hasCapsule(p));
-    if (missing.length > 0) {
-      this.tx(() => {
-        this.store.addOrphan({ id: v.id, bytes, missing });
-        this.audit.record({ type: 'capsule_orphaned', capsuleId: v.id, missing });
-      });
-      return { status: 'orphan', ...base, missing: missing.map(toHex) };
+    const holdUntil = v.core.createdAt - BigInt(this.maxClockSkewMs);
+    if (holdUntil > opts.clock) {
+      this.store.addOrphan({ id: v.id, bytes, missing: [], holdUntil: Number(holdUntil) });
+      this.audit.record({ type: 'capsule_held', capsuleId: v.id, until: holdUntil });
+      return { status: 'held', ...baseOf(v), holdUntil: Number(holdUntil) };
     }
-    return this.process(v, opts.now ?? v.core.createdAt, base, pre && this.sameKey(pre.recipient ?? null) ? pre.decrypted : undefined);
+    return this.admit(v, pre && this.sameKey(pre.recipient ?? null) ? pre.decrypted : undefined);
+  }
+
+  /** Releases held capsules the device clock has reached. Call inside a store transaction. */
+  releaseDue(clock: bigint): IngestResult[] {
+    return this.store.heldDue(Number(clock)).map((o) => this.release(o));
+  }
+
+  /** Orphans whose parents are all present (another writer, or an interrupted release): admitted now. */
+  resolveReadyOrphans(): IngestResult[] {
+    return this.store.listOrphans()
+      .filter((o) => o.holdUntil === null && o.missing.every((p) => this.store.hasCapsule(p)))
+      .map((o) => this.release(o));
+  }
+
+  private release(o: OrphanRecord): IngestResult {
+    this.store.removeOrphan(o.id);
+    this.audit.record({ type: 'orphan_resolved', capsuleId: o.id });
+    // Verified when it arrived; the store is this device's own (like the compiled cache): bound by id, not re-verified.
+    const v = acceptPrechecked(this.b, parseCapsule(o.bytes), o.id);
+    if (!v) throw new KapsuleError('STORE_ERROR', 'store', `waiting capsule ${toHex(o.id)} no longer matches its id`);
+    return this.admit(v, undefined);
+  }
+
+  private reject(err: KapsuleError, bytes: Uint8Array, id: Uint8Array | null, extra: Partial<IngestResult> = {}): IngestResult {
+    this.audit.record({ type: 'capsule_rejected', capsuleId: id, bytesHash: this.b.sha256(bytes), code: err.code, stage: err.stage });
+    return { status: 'rejected', id: id ? toHex(id) : null, error: err, ...extra };
   }
 
   /** Whether a precheck decrypted with this device's key (or, like this device, with none). */
@@ -153,162 +165,63 @@ export class Pipeline {
     return mine === null || recipient === null ? mine === recipient : equalBytes(mine, recipient);
   }
 
-  /** decrypt → execute → store + audit, for a verified capsule whose parents are all present. */
-  private process(
-    v: VerifiedCapsule, now: bigint, base: Pick<IngestResult, 'id' | 'kind' | 'channel' | 'module'>,
-    decrypted?: Uint8Array | 'not-recipient',
-  ): IngestResult {
+  /** A verified capsule that is not dated ahead: into the DAG if its parents are all there, else an orphan. */
+  private admit(v: VerifiedCapsule, decrypted: Uint8Array | 'not-recipient' | undefined): IngestResult {
+    const base = baseOf(v);
+    const parents: CapsuleRecord[] = [];
+    const missing: Uint8Array[] = [];
+    for (const p of v.core.parents) {
+      const rec = this.store.getCapsule(p);
+      if (rec) parents.push(rec); else missing.push(p);
+    }
+    if (missing.length > 0) {
+      this.store.addOrphan({ id: v.id, bytes: v.bytes, missing, holdUntil: null });
+      this.audit.record({ type: 'capsule_orphaned', capsuleId: v.id, missing });
+      return { status: 'orphan', ...base, missing: missing.map(toHex) };
+    }
+    // The time rule (docs/CONVERGENCE.md): created_at never runs backwards along an edge, so the canonical order
+    // (created_at, depth, id) puts parents first. Decided from signed data alone: the same verdict on every device.
+    const latest = parents.reduce((m, p) => Math.max(m, p.createdAt), 0);
+    if (v.core.createdAt < BigInt(latest)) {
+      return this.reject(new KapsuleError('TIME_INVALID', 'verify', `created_at ${v.core.createdAt} is before its parent's (${latest}): time may not run backwards along the DAG`), v.bytes, v.id, base);
+    }
+
     let d: DecryptedCapsule | null = null;
+    let undecryptable: KapsuleError | null = null;
     try {
       if (decrypted === 'not-recipient') d = null;
       else if (decrypted instanceof Uint8Array) d = acceptDecrypted(v, decrypted);
       else d = decryptCapsule(this.b, v, this.keys.enc);
     } catch (e) {
-      if (!(e instanceof KapsuleError) || e.code !== 'NOT_RECIPIENT') return this.reject(e, v.bytes, v.id, base);
+      const err = typed(e, 'decrypt');
+      if (err.code !== 'NOT_RECIPIENT') undecryptable = err;
     }
-    if (d === null) {
-      this.tx(() => {
-        this.insert(v, 'not-recipient');
-        this.audit.record({ type: 'capsule_stored', capsuleId: v.id, status: 'not-recipient' });
-      });
-      return { status: 'not-recipient', ...base };
-    }
-    if (!v.core.logic) {
-      this.tx(() => {
-        this.insert(v, 'stored');
-        this.audit.record({ type: 'capsule_stored', capsuleId: v.id, status: 'stored' });
-      });
-      return { status: 'stored', ...base };
-    }
-    return this.execute(d, now, base);
-  }
+    const logic = v.core.logic;
+    const status: CapsuleStatus = undecryptable ? 'undecryptable' : d === null ? 'not-recipient'
+      : logic === null ? 'stored' : this.store.getModule(logic) ? 'pending' : 'awaiting-module';
+    const depth = parents.reduce((m, p) => Math.max(m, p.depth + 1), 0);
+    const createdAt = Number(v.core.createdAt);
 
-  private execute(d: DecryptedCapsule, now: bigint, base: Pick<IngestResult, 'id' | 'kind' | 'channel' | 'module'>): IngestResult {
-    const moduleId = d.core.logic!;
-    let loaded;
-    try { loaded = this.modules.load(moduleId, d.core.kind); } catch (e) { return this.reject(e, d.bytes, d.id, base); }
-    const inHash = inputHash(this.b, d.id, d.plaintext, now, this.keys.owner);
-    const state = this.stateView();
-    let out: ExecOutcome;
-    try {
-      out = this.modules.sandbox.run(loaded, {
-        capsule: guestMeta(d, d.id),
-        payload: d.plaintext,
-        parents: d.core.parents.map((p) => this.metaOf(p)),
-        context: { now, owner: this.keys.owner },
-        state,
-      });
-    } catch (e) {
-      if (!(e instanceof KapsuleError)) throw e;
-      if (DETERMINISTIC_TRAPS.has(e.code)) {
-        const fuel = typeof e.details?.fuelUsed === 'bigint' ? e.details.fuelUsed : 0n;
-        this.tx(() => {
-          this.store.putFailedExecution(d.id, d.bytes);
-          this.audit.record({
-            type: 'capsule_executed', capsuleId: d.id, moduleId, inputHash: inHash, transcriptHash: null,
-            outputHash: null, fuel, outcome: e.code, now,
-          });
-          this.audit.record({ type: 'capsule_rejected', capsuleId: d.id, bytesHash: this.b.sha256(d.bytes), code: e.code, stage: e.stage });
-        });
-        return { status: 'rejected', ...base, error: e, fuel };
-      }
-      return this.reject(e, d.bytes, d.id, base);
-    }
-    const outputHash = this.b.sha256(out.output);
-    this.tx(() => {
-      this.insert(d, 'executed');
-      this.applyWrites(toHex(moduleId), out.writes);
-      this.store.putResult({
-        capsuleId: d.id, moduleId, outcome: 'ok', output: out.output, fuel: out.fuelUsed, now,
-        inputHash: inHash, transcriptHash: out.transcriptHash, outputHash, logs: out.logs,
-      });
-      this.audit.record({
-        type: 'capsule_executed', capsuleId: d.id, moduleId, inputHash: inHash, transcriptHash: out.transcriptHash,
-        outputHash, fuel: out.fuelUsed, outcome: 'ok', now,
-      });
-    });
-    return { status: 'executed', ...base, output: out.output, fuel: out.fuelUsed, logs: out.logs };
-  }
-
-  private insert(v: VerifiedCapsule, status: CapsuleStatus): void {
+    this.scheduler.rollbackAfter({ createdAt, depth, id: v.id }, v.id);
     this.store.insertCapsule({
       id: v.id, kind: v.core.kind, authorAlg: v.core.sigAlg, author: v.core.author, channel: v.core.channel,
-      createdAt: Number(v.core.createdAt), logic: v.core.logic, encrypted: v.core.encryption.mode !== 'public',
-      status, parents: v.core.parents, bytes: v.bytes,
+      createdAt, depth, logic, encrypted: v.core.encryption.mode !== 'public', status, parents: v.core.parents, bytes: v.bytes,
     });
-  }
+    if (logic !== null && d !== null && v.core.encryption.mode !== 'public') this.store.putPlaintext(v.id, d.plaintext);
+    if (status !== 'pending') this.audit.record({ type: 'capsule_stored', capsuleId: v.id, status });
 
-  private applyWrites(moduleIdHex: string, w: StateWrites): void {
-    for (const [k, score] of [...w.trust].sort(([a], [c]) => (a < c ? -1 : 1))) this.store.setTrust(fromHex(k), score);
-    for (const [k, amount] of [...w.balances].sort(([a], [c]) => (a < c ? -1 : 1))) this.store.setBalance(fromHex(k), amount);
-    for (const [k, value] of [...w.kv].sort(([a], [c]) => (a < c ? -1 : 1))) this.store.kvSet(moduleIdHex, fromHex(k), value);
-  }
-
-  metaOf(id: Uint8Array): GuestCapsuleMeta | null {
-    const rec = this.store.getCapsule(id);
-    return rec ? metaOfRecord(rec) : null;
-  }
-
-  /**
-   * Reads for one run. Runs are synchronous inside this process, so the store cannot change under a run: children
-   * lists and their decoded metadata are cached for the run (a module walking N children costs N reads, not N²).
-   */
-  stateView(): StateView {
-    const s = this.store;
-    const kids = new Map<string, GuestCapsuleMeta[]>();
-    const childrenOf = (id: Uint8Array): GuestCapsuleMeta[] => {
-      const k = toHex(id);
-      let list = kids.get(k);
-      if (!list) { list = s.children(id).map(metaOfRecord); kids.set(k, list); }
-      return list;
-    };
+    const resolved = this.releaseChildren(v.id);
     return {
-      trustScore: (subject) => s.trustScore(subject),
-      balance: (account) => s.balance(account),
-      kvGet: (moduleId, key) => s.kvGet(moduleId, key),
-      childCount: (id) => childrenOf(id).length,
-      childMetadata: (id, index) => {
-        const list = childrenOf(id);
-        return index >= 0 && index < list.length ? list[index] : null;
-      },
+      status, ...base, ...(undecryptable ? { error: undecryptable } : {}), ...(resolved.length ? { resolved } : {}),
     };
   }
 
-  /**
-   * Process orphans whose last missing parent is now present. Deterministic order: ready orphans are taken
-   * by (created_at, id), independent of arrival order.
-   */
-  resolveOrphans(arrived: Uint8Array[]): IngestResult[] {
-    const out: IngestResult[] = [];
-    const ready = new Map<string, { bytes: Uint8Array; createdAt: bigint; id: Uint8Array }>();
-    const consider = (parent: Uint8Array) => {
-      for (const o of this.store.orphansWaitingFor(parent)) {
-        if (o.missing.every((m) => this.store.hasCapsule(m))) {
-          const p = parseCapsule(o.bytes);
-          ready.set(toHex(o.id), { bytes: o.bytes, createdAt: p.core.createdAt, id: o.id });
-        }
-      }
-    };
-    arrived.forEach(consider);
-    while (ready.size > 0) {
-      const next = [...ready.values()].sort((a, c) => (a.createdAt < c.createdAt ? -1 : a.createdAt > c.createdAt ? 1 : toHex(a.id) < toHex(c.id) ? -1 : 1))[0];
-      ready.delete(toHex(next.id));
-      const v = verifyParsedCapsule(this.b, parseCapsule(next.bytes));
-      const base = { id: v.idHex, kind: v.core.kind, channel: v.core.channel, module: v.core.logic ? toHex(v.core.logic) : null };
-      this.inTx = () => {
-        this.store.removeOrphan(v.id);
-        this.audit.record({ type: 'orphan_resolved', capsuleId: v.id });
-      };
-      let r: IngestResult;
-      try { r = this.process(v, v.core.createdAt, base); } finally { this.inTx = null; }
-      out.push(r);
-      if (r.status !== 'rejected') consider(v.id);
-    }
-    return out;
+  /** Orphans whose last missing parent is `parent`, admitted now (and, through them, their own waiting children). */
+  private releaseChildren(parent: Uint8Array): IngestResult[] {
+    const ready = this.store.orphansWaitingFor(parent).filter((o) => o.missing.every((m) => this.store.hasCapsule(m)));
+    // reported in canonical order (the state does not depend on it: every run is placed by its key)
+    const at = new Map(ready.map((o) => [o, parseCapsule(o.bytes).core.createdAt]));
+    ready.sort((x, y) => (at.get(x)! < at.get(y)! ? -1 : at.get(x)! > at.get(y)! ? 1 : compareBytes(x.id, y.id)));
+    return ready.map((o) => this.release(o));
   }
-}
-
-export function metaOfRecord(rec: CapsuleRecord): GuestCapsuleMeta {
-  const p = parseCapsule(rec.bytes);
-  return guestMeta(p, rec.id);
 }

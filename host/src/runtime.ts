@@ -1,7 +1,11 @@
 /**
  * The embeddable runtime (portable core): one object that owns the store, the module registry, the sandbox and
- * the audit log, and carries capsules through the pipeline. Node users call `openRuntime` from
- * `host/src/node.ts`, which opens a SQLite file; other platforms pass any `Store`.
+ * the audit log, accepts capsules (pipeline.ts) and executes them in canonical order (order/scheduler.ts). Node users
+ * call `openRuntime` from `host/src/node.ts`, which opens a SQLite file; other platforms pass any `Store`.
+ *
+ * State is a function of the capsule set, the module set and the device owner (docs/CONVERGENCE.md): every call
+ * that adds capsules or modules first accepts them all (rolling back, at most once, the runs they precede), then
+ * drains the pending runs in order, so results do not depend on arrival order, batching or restarts.
  */
 import { fromHex, toHex } from './bytes.ts';
 import { KapsuleError } from './errors.ts';
@@ -10,10 +14,11 @@ import type { SecretIdentity } from './keys.ts';
 // The binaryen-free sandbox core: this file is part of the portable (browser) graph. Node wires binaryen in.
 import { SandboxCore, type Instrumenter } from './execute/sandbox.ts';
 import type { CompiledCache } from './execute/types.ts';
-import type { CapsuleQuery, CapsuleRecord, ResultRecord, Store } from './store/types.ts';
+import type { CapsuleQuery, CapsuleRecord, KvEntry, ResultRecord, Store } from './store/types.ts';
 import { AuditLog } from './audit/log.ts';
 import { ModuleRegistry, type RuntimePolicy } from './modules.ts';
-import { Pipeline, type IngestResult, type Precheck } from './pipeline.ts';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, Pipeline, type IngestResult, type Precheck } from './pipeline.ts';
+import { Scheduler, type DrainReport } from './order/scheduler.ts';
 import { parseCapsule } from './parse/capsule.ts';
 
 export interface RuntimeOptions {
@@ -21,6 +26,11 @@ export interface RuntimeOptions {
   backend: CryptoBackend;
   /** The device identity: decrypts capsules addressed to it, is the `owner` of runs, signs audit checkpoints. */
   identity: SecretIdentity | null;
+  /**
+   * The device owner's signing key when no identity is given (a replay or a relay acting for a device): runs see it
+   * as `owner`. Default: the identity's key, else the owner recorded in the store, else 32 zero bytes.
+   */
+  owner?: Uint8Array;
   policy?: RuntimePolicy;
   /** Checkpoint origin line (C2SP tlog-checkpoint). */
   origin?: string;
@@ -30,6 +40,10 @@ export interface RuntimeOptions {
    * instrumented bytes are already in the cache (`store.putCompiled`) and keeps binaryen out of the bundle.
    */
   instrumenter?: Instrumenter | null;
+  /** The device clock, ms since the epoch (default `Date.now()`): capsules dated beyond it + the skew are held. */
+  clock?: () => bigint;
+  /** How far ahead of the device clock a capsule may be dated and still be accepted (default 10 minutes). */
+  maxClockSkewMs?: number;
 }
 
 /**
@@ -54,15 +68,25 @@ export interface IngestManyOptions {
   batch?: number;
   /** Chunks prechecked ahead of the one being stored (default 3). */
   ahead?: number;
+  /** Device clock for this call (default the runtime's clock). */
+  now?: bigint;
   onEach?: (r: IngestResult, i: number) => void;
 }
+
+/** Runs per store transaction while draining. */
+const DRAIN_CHUNK = 256;
 
 export class Runtime {
   readonly store: Store;
   readonly audit: AuditLog;
   readonly modules: ModuleRegistry;
   readonly sandbox: SandboxCore;
+  /** What the last call that added capsules or modules rolled back and (re-)executed. */
+  lastDrain: DrainReport | null = null;
   private readonly pipeline: Pipeline;
+  private readonly scheduler: Scheduler;
+  private readonly owner: Uint8Array;
+  private readonly clock: () => bigint;
   private closed = false;
 
   constructor(readonly opts: RuntimeOptions) {
@@ -75,35 +99,57 @@ export class Runtime {
     this.sandbox = new SandboxCore({ sha256: (x) => backend.sha256(x), cache }, opts.instrumenter ?? null);
     this.audit = new AuditLog(backend, store, identity, opts.origin ?? 'kapsule-rt/audit');
     this.modules = new ModuleRegistry(backend, store, this.sandbox, this.audit, opts.policy ?? {});
-    this.pipeline = new Pipeline(backend, store, this.modules, this.audit, {
-      owner: identity?.sigPublic ?? new Uint8Array(32),
+    const recorded = store.getMeta('device_owner');
+    this.owner = opts.owner ?? identity?.sigPublic ?? (recorded ? fromHex(recorded) : new Uint8Array(32));
+    this.clock = opts.clock ?? (() => BigInt(Date.now()));
+    this.scheduler = new Scheduler(backend, store, this.modules, this.audit, this.owner);
+    this.pipeline = new Pipeline(backend, store, this.audit, {
+      owner: this.owner,
       enc: identity ? { encSecret: identity.encSecret, encPublic: identity.encPublic } : null,
-    });
+    }, this.scheduler, opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS);
   }
 
   private open(): void {
     if (this.closed) throw new KapsuleError('USAGE', 'store', 'runtime is closed');
   }
 
-  /** Carry one capsule through the pipeline. Never throws for a bad capsule: see `result.status`/`result.error`. */
+  /**
+   * Carry one capsule through the pipeline, then execute what became runnable in canonical order. Never throws for
+   * a bad capsule: see `result.status`/`result.error`. `now` is the device clock for this call (held capsules).
+   */
   ingest(bytes: Uint8Array, opts: { now?: bigint } = {}): IngestResult {
     this.open();
-    return this.pipeline.ingest(bytes, opts);
+    const clock = opts.now ?? this.clock();
+    const r = this.store.batch(() => {
+      this.pipeline.releaseDue(clock);
+      const a = this.pipeline.accept(bytes, { clock });
+      this.scheduler.drainSome(DRAIN_CHUNK);
+      return a;
+    });
+    this.settle();
+    return this.final(r);
   }
 
-  /** Ingest many, then write one signed checkpoint for the batch. */
-  ingestBatch(items: Iterable<Uint8Array>, onEach?: (r: IngestResult, i: number) => void, opts: { chunk?: number } = {}): IngestResult[] {
+  /**
+   * Ingest many: every capsule is accepted first (`chunk` per store transaction), then the pending runs are drained
+   * once, so a burst of late capsules costs one rollback. Then one signed checkpoint for the batch. `onEach` sees
+   * each capsule's final result.
+   */
+  ingestBatch(
+    items: Iterable<Uint8Array>, onEach?: (r: IngestResult, i: number) => void,
+    opts: { chunk?: number; now?: bigint; precheck?: (bytes: Uint8Array, i: number) => Precheck | null } = {},
+  ): IngestResult[] {
     this.open();
-    const out: IngestResult[] = [];
+    const clock = opts.now ?? this.clock();
     const chunk = opts.chunk ?? 256;
-    let i = 0;
+    const accepted: IngestResult[] = [];
     let pending: Uint8Array[] = [];
-    // Capsules are committed `chunk` at a time in one store batch: one disk commit serves the chunk, and no capsule
-    // is ever half-written (a unit that fails after writing rolls the whole chunk back). A crash loses at most the
-    // open chunk, which a rerun ingests again (idempotent).
+    this.store.batch(() => this.pipeline.releaseDue(clock));
+    // A crash loses at most the open chunk, which a rerun ingests again (idempotent); accepted capsules that have not
+    // run yet are pending in the store and run at the next drain (openRuntime drains on open).
     const flush = () => {
-      const results = this.store.batch(() => pending.map((bytes) => this.pipeline.ingest(bytes)));
-      for (const r of results) { out.push(r); onEach?.(r, i++); }
+      const at = accepted.length;
+      accepted.push(...this.store.batch(() => pending.map((bytes, j) => this.pipeline.accept(bytes, { clock, precheck: opts.precheck?.(bytes, at + j) }))));
       pending = [];
     };
     for (const bytes of items) {
@@ -111,23 +157,22 @@ export class Runtime {
       if (pending.length >= chunk) flush();
     }
     if (pending.length) flush();
-    this.checkpoint();
-    return out;
+    return this.finishBatch(accepted, onEach);
   }
 
   /**
-   * `ingestBatch` with the stateless stages pipelined ahead: while chunk k is stored (synchronously, in order),
-   * chunks k+1… are being verified and decrypted by `opts.precheck`. Same results, same store, same audit log as
-   * `ingestBatch` on the same items — capsules are processed strictly in input order; prechecks only skip work
-   * that already succeeded. Accepts async iterables (e.g. a directory being read).
+   * `ingestBatch` with the stateless stages pipelined ahead: while chunk k is accepted (synchronously, in order),
+   * chunks k+1… are being verified and decrypted by `opts.precheck`. Same results, same store as `ingestBatch` on
+   * the same items; prechecks only skip work that already succeeded. Accepts async iterables.
    */
   async ingestMany(items: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, opts: IngestManyOptions = {}): Promise<IngestResult[]> {
     this.open();
+    const clock = opts.now ?? this.clock();
     const chunk = opts.chunk ?? 64;
     const batch = Math.max(1, Math.min(opts.batch ?? 16, chunk));
     const ahead = Math.max(0, opts.ahead ?? 3);
     const precheck = opts.precheck;
-    const out: IngestResult[] = [];
+    const accepted: IngestResult[] = [];
     type Part = { result: Promise<(Precheck | null)[]>; withdraw(): boolean };
     const window: { items: Uint8Array[]; parts: Part[] }[] = [];
     const submit = (c: Uint8Array[]) => {
@@ -146,9 +191,9 @@ export class Runtime {
       for (const p of parts) p.withdraw();
       const checks = parts.length ? (await Promise.all(parts.map((p) => p.result))).flat() : c.map(() => null);
       this.open();
-      const results = this.store.batch(() => c.map((bytes, j) => this.pipeline.ingest(bytes, { precheck: checks[j] })));
-      for (const r of results) { out.push(r); opts.onEach?.(r, out.length - 1); }
+      accepted.push(...this.store.batch(() => c.map((bytes, j) => this.pipeline.accept(bytes, { clock, precheck: checks[j] }))));
     };
+    this.store.batch(() => this.pipeline.releaseDue(clock));
     let pending: Uint8Array[] = [];
     for await (const bytes of items) {
       pending.push(bytes);
@@ -160,20 +205,86 @@ export class Runtime {
     }
     if (pending.length) submit(pending);
     while (window.length) await store();
+    return this.finishBatch(accepted, opts.onEach);
+  }
+
+  private finishBatch(accepted: IngestResult[], onEach?: (r: IngestResult, i: number) => void): IngestResult[] {
+    this.settle();
+    const out = accepted.map((r) => this.final(r));
+    out.forEach((r, i) => onEach?.(r, i));
     this.checkpoint();
     return out;
   }
 
-  addModule(kmod: Uint8Array): { id: string; name: string; version: string; added: boolean } {
-    this.open();
-    return this.modules.add(kmod);
+  /** Drains every pending run; records what it cost in `lastDrain`. */
+  private settle(): void {
+    this.scheduler.drain(DRAIN_CHUNK);
+    this.lastDrain = this.scheduler.takeReport();
   }
 
-  /** Process orphans whose parents are all present (e.g. after a crash between two commits). */
-  resumeOrphans(): IngestResult[] {
+  /** An accepted capsule's result as the store holds it now (its run, if any, has been drained). */
+  private final(r: IngestResult): IngestResult {
+    const resolved = r.resolved?.map((x) => this.final(x));
+    const withResolved = resolved ? { ...r, resolved } : r;
+    if (r.id === null || r.status === 'rejected' || r.status === 'duplicate' || r.status === 'orphan' || r.status === 'held') return withResolved;
+    const id = fromHex(r.id);
+    const rec = this.store.getCapsule(id);
+    if (!rec) return withResolved;
+    const out: IngestResult = { ...withResolved, status: rec.status };
+    const res = rec.status === 'executed' || rec.status === 'failed' ? this.store.getResult(id) : null;
+    if (res) {
+      out.fuel = res.fuel;
+      out.logs = res.logs;
+      out.changes = res.changes;
+      if (res.output) out.output = res.output;
+      if (rec.status === 'failed') out.error = new KapsuleError(res.outcome as KapsuleError['code'], 'execute', res.message ?? res.outcome);
+    } else if (rec.status === 'pending' && this.lastDrain?.stopped) out.error = this.lastDrain.stopped;
+    return out;
+  }
+
+  /**
+   * Verify, validate and store a module package; capsules that were waiting for it run in their canonical place
+   * (the runs after the first of them are rolled back and re-executed).
+   */
+  addModule(kmod: Uint8Array): { id: string; name: string; version: string; added: boolean; runnable: number } {
     this.open();
-    const present = this.store.listOrphans().flatMap((o) => o.missing).filter((p) => this.store.hasCapsule(p));
-    return this.pipeline.resolveOrphans(present);
+    const m = this.modules.add(kmod);
+    const runnable = this.store.batch(() => this.scheduler.moduleArrived(fromHex(m.id)));
+    this.settle();
+    return { ...m, runnable };
+  }
+
+  /**
+   * Finishes what an interrupted process left (runs still pending, capsules waiting for a module that is now held,
+   * orphans whose parents are present) and releases held capsules the clock has reached. `openRuntime` calls it.
+   */
+  resume(opts: { now?: bigint } = {}): IngestResult[] {
+    this.open();
+    const clock = opts.now ?? this.clock();
+    const released = this.store.batch(() => {
+      // the owner every run here saw: replay without the key needs it (`kapsule audit replay`)
+      if (this.opts.identity && this.store.getMeta('device_owner') === null) this.store.setMeta('device_owner', toHex(this.owner));
+      for (const m of this.store.listModules()) this.scheduler.moduleArrived(m.id);
+      return [...this.pipeline.releaseDue(clock), ...this.pipeline.resolveReadyOrphans()];
+    });
+    this.settle();
+    return released.map((r) => this.final(r));
+  }
+
+  /**
+   * Runs a module's read-only `query` entry point (docs/ABI.md §Queries) over the current state, with `input` as its
+   * payload and an explicit `now`: answers that depend on time ("trending now") are views, never stored results.
+   */
+  queryModule(moduleId: string, input: Uint8Array, opts: { now?: bigint } = {}): { output: Uint8Array; fuel: bigint; logs: string[] } {
+    this.open();
+    if (!/^[0-9a-f]{64}$/.test(moduleId)) throw new KapsuleError('USAGE', 'execute', `module id must be 64 hex characters, got "${moduleId.slice(0, 80)}"`);
+    const loaded = this.modules.load(fromHex(moduleId), null);
+    if (!loaded.hasQuery) throw new KapsuleError('USAGE', 'execute', `module ${moduleId} has no "query" entry point`);
+    const out = this.sandbox.run(loaded, {
+      entry: 'query', capsule: null, payload: input, parents: [],
+      context: { now: opts.now ?? this.clock(), owner: this.owner }, state: this.scheduler.stateAt(null), kvNamespace: moduleId,
+    });
+    return { output: out.output, fuel: out.fuelUsed, logs: out.logs };
   }
 
   get(id: string | Uint8Array): (CapsuleRecord & { result: ResultRecord | null }) | null {
@@ -182,19 +293,29 @@ export class Runtime {
     return c ? { ...c, result: this.store.getResult(raw) } : null;
   }
 
-  query(q: CapsuleQuery = {}): CapsuleRecord[] { return this.store.findCapsules(q); }
+  query(q: CapsuleQuery = {}): (CapsuleRecord & { result: ResultRecord | null })[] {
+    return this.store.findCapsules(q).map((c) => ({ ...c, result: this.store.getResult(c.id) }));
+  }
   children(id: string): CapsuleRecord[] { return this.store.children(fromHex(id)); }
   heads(channel?: string): { channel: string; id: string }[] {
     return this.store.heads(channel).map((h) => ({ channel: h.channel, id: toHex(h.id) }));
   }
-  orphans(): { id: string; missing: string[]; kind: string }[] {
-    return this.store.listOrphans().map((o) => ({ id: toHex(o.id), missing: o.missing.map(toHex), kind: parseCapsule(o.bytes).core.kind }));
+  /** Capsules waiting outside the DAG: for parents (`missing`), or for the device clock (`holdUntil`). */
+  orphans(): { id: string; missing: string[]; kind: string; holdUntil: number | null }[] {
+    return this.store.listOrphans().map((o) => ({
+      id: toHex(o.id), missing: o.missing.map(toHex), kind: parseCapsule(o.bytes).core.kind, holdUntil: o.holdUntil,
+    }));
   }
   trustScores(): { subject: string; score: bigint }[] {
     return this.store.allTrust().map((t) => ({ subject: toHex(t.subject), score: t.score }));
   }
   balances(): { account: string; amount: bigint }[] {
     return this.store.allBalances().map((t) => ({ account: toHex(t.account), amount: t.amount }));
+  }
+  /** Module key-value state, ordered by (module, key). */
+  kv(moduleId?: string): KvEntry[] {
+    const all = this.store.allKv();
+    return moduleId === undefined ? all : all.filter((e) => e.moduleId === moduleId);
   }
 
   /** Sign a checkpoint of the audit log if it grew (needs a device identity). */

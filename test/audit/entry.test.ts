@@ -30,6 +30,20 @@ const SAMPLES: AuditEntry[] = [
   { type: 'module_added', moduleId: H(14), packageHash: H(15) },
   { type: 'checkpoint', size: 0, root: H(16) },
   { type: 'checkpoint', size: Number.MAX_SAFE_INTEGER, root: H(17) },
+  { type: 'capsule_stored', capsuleId: H(7), status: 'undecryptable' },
+  { type: 'capsule_stored', capsuleId: H(7), status: 'awaiting-module' },
+  { type: 'capsule_held', capsuleId: H(18), until: 1_800_000_000_000n },
+  {
+    type: 'result_changed', capsuleId: H(8), moduleId: H(9), instrumenterVersion: 'v', costTableHash: H(10),
+    inputHash: H(11), transcriptHash: H(12), outputHash: H(13), fuel: 77n, outcome: 'ok', now: 5n,
+    previousOutcome: 'TRAP', previousOutputHash: null, previousFuel: 99n,
+  },
+  {
+    type: 'result_changed', capsuleId: H(8), moduleId: H(9), instrumenterVersion: 'v', costTableHash: H(10),
+    inputHash: H(11), transcriptHash: null, outputHash: null, fuel: 1n, outcome: 'OUT_OF_FUEL', now: 5n,
+    previousOutcome: 'ok', previousOutputHash: H(19), previousFuel: 0n,
+  },
+  { type: 'runs_rolled_back', capsuleId: H(20), count: 12345n },
 ];
 
 test('every entry type round-trips, and every type is sampled', () => {
@@ -47,7 +61,7 @@ test('the capsule_executed layout is pinned', () => {
   const e = SAMPLES[9];
   const hex = toHex(encodeEntry(e));
   const expected = [
-    '02', '06', toHex(H(8)), toHex(H(9)), '01', '76', toHex(H(10)), toHex(H(11)), '00', '00',
+    '03', '06', toHex(H(8)), toHex(H(9)), '01', '76', toHex(H(10)), toHex(H(11)), '00', '00',
     'ffffffffffffffff', '0b', toHex(new TextEncoder().encode('OUT_OF_FUEL')), '0000000000000000',
   ].join('');
   assert.equal(hex, expected);
@@ -66,19 +80,20 @@ test('malformed fields are rejected on decode', () => {
   const executed = SAMPLES[9];
   const exec = encodeEntry(executed);
   const bad: [string, Uint8Array][] = [
-    ['version 1', patch(SAMPLES[2], 0, 1)],
-    ['version 3', patch(SAMPLES[2], 0, 3)],
+    ['version 2', patch(SAMPLES[2], 0, 2)],
+    ['version 4', patch(SAMPLES[2], 0, 4)],
     ['type 0', patch(SAMPLES[2], 1, 0)],
-    ['type 9', patch(SAMPLES[2], 1, 9)],
+    ['type 12', patch(SAMPLES[2], 1, 12)],
     ['presence tag 2', patch(SAMPLES[0], 2, 2)],
     ['status 0', patch(SAMPLES[6], 34, 0)],
-    ['status 3', patch(SAMPLES[6], 34, 3)],
+    ['status 5', patch(SAMPLES[6], 34, 5)],
     ['orphaned with no parents', patch(SAMPLES[3], 34, 0)],
     ['empty instrumenter version', patch(executed, 66, 0)],
     ['control char in instrumenter version', patch(executed, 67, 0x0a)],
     ['non-ASCII in instrumenter version', patch(executed, 67, 0xc3)],
     ['unknown outcome', (() => { const b = exec.slice(); b[b.length - 10] = 'X'.charCodeAt(0); return b; })()],
     ['checkpoint size past 2^53', (() => { const b = encodeEntry(SAMPLES[12]); b[2] = 0xff; return b; })()],
+    ['unknown previous outcome', (() => { const b = encodeEntry(SAMPLES[16]); b[b.length - 8 - 1 - 1] = 'X'.charCodeAt(0); return b; })()],
   ];
   // a code/stage that is not an ErrorCode/Stage
   const rej = encodeEntry(SAMPLES[0]);

@@ -55,16 +55,17 @@ function scenario() {
     ephemeralSecrets: [testSeed(`browser/${label}/eph0`)],
   });
   const post = buildCapsule(b, author, {
-    kind: 'post', channel: 'web', createdAt: T0, logic: pkg.manifest.moduleId,
+    kind: 'post', channel: 'web', createdAt: T0, logic: pkg.id,
     payload: utf8.encode('{"title":"kapsule-rt in a browser"}'), to: [owner.encPublic],
   }, seal('post'));
   const comment = buildCapsule(b, commenter, {
-    kind: 'comment', channel: 'web', createdAt: T0 + 60_000n, parents: [post.id], logic: pkg.manifest.moduleId,
+    kind: 'comment', channel: 'web', createdAt: T0 + 60_000n, parents: [post.id], logic: pkg.id,
     payload: utf8.encode('{"text":"same bytes, same fuel"}'), to: [owner.encPublic],
   }, seal('comment'));
   return {
-    kmod, moduleId: pkg.idHex, owner, capsules: [post, comment],
+    kmod, moduleId: pkg.idHex, wasmHash: toHex(pkg.manifest.wasmHash), owner, capsules: [post, comment],
     runs: [{ bytes: post.bytes, now: T0 + HOUR }, { bytes: comment.bytes, now: T0 + 5n * HOUR }],
+    query: { input: '{"op":"trending","channel":"web"}', now: T0 + 5n * HOUR },
     trust: [{ subject: author.sigPublic, score: 450_000n }, { subject: commenter.sigPublic, score: 300_000n }],
   };
 }
@@ -92,10 +93,12 @@ window.runKapsule = async (f) => {
     return { status: x.status, id: x.id, output: x.output ? K.toHex(x.output) : null,
              fuel: x.fuel !== undefined ? x.fuel.toString() : null, error: x.error ? x.error.code + ': ' + x.error.message : null };
   });
+  const q = rt.queryModule(added.id, new TextEncoder().encode(f.query.input), { now: BigInt(f.query.now) });
+  const view = { output: K.toHex(q.output), fuel: q.fuel.toString() };
   // the first capsule, opened by hand through the public parse → verify → decrypt functions
   const v = K.verifyCapsule(K.nobleBackend, K.fromHex(f.runs[0].bytes));
   const d = K.decryptCapsule(K.nobleBackend, v, identity);
-  return { runs, added, stats: rt.sandbox.stats, plaintext: new TextDecoder().decode(d.plaintext),
+  return { runs, view, added, stats: rt.sandbox.stats, plaintext: new TextDecoder().decode(d.plaintext),
            verifiedId: K.toHex(K.capsuleId(K.nobleBackend, v.body)),
            audit: K.verifyAuditLog(K.nobleBackend, store).ok, userAgent: navigator.userAgent };
 };
@@ -153,6 +156,7 @@ test('Chromium verifies, decrypts and runs golden rank capsules: same output byt
   const rt = openRuntime({ db: ':memory:', identity: s.owner });
   let node: RunOut[];
   let compiled: Uint8Array;
+  let nodeView: { output: string; fuel: string };
   try {
     rt.addModule(s.kmod);
     rt.store.transaction(() => { for (const t of s.trust) rt.store.setTrust(t.subject, t.score); });
@@ -160,17 +164,20 @@ test('Chromium verifies, decrypts and runs golden rank capsules: same output byt
       const x = rt.ingest(r.bytes, { now: r.now });
       return { status: x.status, id: x.id, output: x.output ? toHex(x.output) : null, fuel: x.fuel?.toString() ?? null, error: x.error ? `${x.error.code}: ${x.error.message}` : null };
     });
-    const c = rt.store.getCompiled(compiledCacheKey(s.moduleId));
+    const q = rt.queryModule(s.moduleId, utf8.encode(s.query.input), { now: s.query.now });
+    nodeView = { output: toHex(q.output), fuel: q.fuel.toString() };
+    const c = rt.store.getCompiled(compiledCacheKey(s.wasmHash));
     assert.ok(c, 'Node put the instrumented module into its compiled cache');
     compiled = c;
   } finally { rt.close(); }
   for (const r of node) assert.equal(r.status, 'executed', `Node: ${r.error}`);
   const score = node.map((r) => JSON.parse(Buffer.from(r.output!, 'hex').toString('utf8')));
-  assert.equal(score[0].ok, true);
-  assert.equal(score[0].author_trust, 450000);
-  assert.equal(score[1].engaged, 1, 'the comment re-ranks its post, counting one trusted engager');
-  assert.ok(score[1].engagement > 0 && score[1].post === score[0].post, JSON.stringify(score));
-  assert.equal(score[1].age_hours, 5);
+  assert.deepEqual(score[0], { ok: true, post: s.capsules[0].idHex, channel: 'web', index: 0 });
+  assert.deepEqual(score[1], { ok: true, post: s.capsules[0].idHex, engagement: true });
+  const trending = JSON.parse(Buffer.from(nodeView!.output, 'hex').toString('utf8')).posts[0];
+  assert.equal(trending.author_trust, 450000);
+  assert.equal(trending.engaged, 1, 'the view counts the comment\'s author as one trusted engager');
+  assert.equal(trending.age_hours, 5);
 
   const page = await browser.newPage();
   const problems: string[] = [];
@@ -179,23 +186,25 @@ test('Chromium verifies, decrypts and runs golden rank capsules: same output byt
   await page.goto(base);
   await page.waitForFunction(() => (globalThis as unknown as { kapsuleReady?: boolean }).kapsuleReady === true, null, { timeout: 30_000 });
   const fixture = {
-    ownerKey: encodeSecretIdentity(s.owner), kmod: toHex(s.kmod), compiledKey: compiledCacheKey(s.moduleId), compiledHex: toHex(compiled),
+    ownerKey: encodeSecretIdentity(s.owner), kmod: toHex(s.kmod), compiledKey: compiledCacheKey(s.wasmHash), compiledHex: toHex(compiled),
     trust: s.trust.map((t) => ({ subject: toHex(t.subject), score: t.score.toString() })),
     runs: s.runs.map((r) => ({ bytes: toHex(r.bytes), now: r.now.toString() })),
+    query: { input: s.query.input, now: s.query.now.toString() },
   };
   const web = await page.evaluate(
     (f) => (globalThis as unknown as { runKapsule(f: unknown): Promise<unknown> }).runKapsule(f),
     fixture,
-  ) as { runs: RunOut[]; added: { id: string; added: boolean }; stats: { instrumented: number; compiled: number }; plaintext: string; verifiedId: string; audit: boolean; userAgent: string };
+  ) as { runs: RunOut[]; view: { output: string; fuel: string }; added: { id: string; added: boolean }; stats: { instrumented: number; compiled: number }; plaintext: string; verifiedId: string; audit: boolean; userAgent: string };
   await page.close();
 
   assert.deepEqual(problems, []);
   assert.match(web.userAgent, /HeadlessChrome|Chrome/);
-  assert.deepEqual(web.added, { id: s.moduleId, name: 'rank', version: '1.0.0', added: true });
+  assert.deepEqual(web.added, { id: s.moduleId, name: 'rank', version: '2.0.0', added: true, runnable: 0 });
   assert.equal(web.stats.instrumented, 0, 'the browser ran the pre-instrumented bytes; it never instrumented');
   assert.equal(web.stats.compiled, 1);
   assert.equal(web.plaintext, '{"title":"kapsule-rt in a browser"}');
   assert.equal(web.verifiedId, s.capsules[0].idHex);
   assert.equal(web.audit, true);
   assert.deepEqual(web.runs, node, 'same statuses, ids, output bytes and fuel in Chromium (noble, MemoryStore) as in Node (native, SQLite)');
+  assert.deepEqual(web.view, nodeView!, 'the same read-only trending view (query) at the same now');
 });

@@ -218,7 +218,7 @@ test('loadAsync gives the same module as load (same id, limits, outcome)', async
 
 test('a run is not re-entrant and a foreign LoadedModule is refused', async () => {
   const sb = new Sandbox({ sha256 });
-  assert.throws(() => sb.run({ id: 'x', limits: limits() }, fixtureInput()), TypeError);
+  assert.throws(() => sb.run({ id: 'x', limits: limits(), hasQuery: false }, fixtureInput()), TypeError);
   const wasm = await wat2wasm(`(module (import "kapsule_v1" "get_parent_count" (func $pc (result i32))) (memory 1 1)
     (func (export "run") (result i32) (drop (call $pc)) (i32.const 0)))`);
   const mod = sb.load(wasm, limits({ hostcalls: ['get_parent_count'] }));

@@ -26,7 +26,7 @@ export function goldenCases(): GoldenCase[] {
   });
   const enc = buildCapsule(b, alice, {
     kind: 'comment', channel: 'golden', createdAt: GOLDEN_TIME + 1000n, parents: [pub.id],
-    flags: { cw: 'spoilers', ttl: '86400' }, logic: b.sha256(EMPTY_WASM),
+    flags: { cw: 'spoilers', ttl: '86400' }, logic: mod.id,
     payload: utf8.encode('{"text":"only bob and carol can read this"}'), to: [bob.encPublic, carol.encPublic],
   }, { cek: testSeed('golden/cek'), nonce: testSeed('golden/nonce').subarray(0, 24), ephemeralSecrets: [testSeed('golden/eph0'), testSeed('golden/eph1')] });
   const p256 = buildCapsule(b, dave, {

@@ -41,10 +41,22 @@ export class Kit {
     });
   }
 
-  /** Ingests and returns the decoded JSON result (throws on a non-executed status). */
+  /** Ingests and returns the decoded JSON result (throws on a non-executed status). `now` is the device clock. */
   run(c: { bytes: Uint8Array }, now?: bigint): any {
     const r = this.rt.ingest(c.bytes, now !== undefined ? { now } : {});
     if (r.status !== 'executed') throw new Error(`status ${r.status} ${r.error?.code ?? ''} ${r.error?.message ?? ''}`);
     return JSON.parse(new TextDecoder().decode(r.output));
+  }
+
+  /** The module's read-only view at an explicit `now`, decoded. */
+  query(input: unknown, now: bigint): any {
+    const out = this.rt.queryModule(toHex(this.moduleId), utf8.encode(JSON.stringify(input)), { now });
+    return JSON.parse(new TextDecoder().decode(out.output));
+  }
+
+  /** The stored result of a capsule, decoded (null when it has none). */
+  result(c: { id: Uint8Array }): any {
+    const r = this.rt.get(c.id)?.result;
+    return r?.output ? JSON.parse(new TextDecoder().decode(r.output)) : null;
   }
 }

@@ -27,14 +27,15 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 function cap(n: number, o: Partial<Omit<CapsuleRecord, 'seq'>> = {}): Omit<CapsuleRecord, 'seq'> {
   return {
     id: id(n), kind: 'post', authorAlg: 'ed25519', author: id(1000 + (n % 3)), channel: 'general', createdAt: 1_000 + n,
-    logic: null, encrypted: false, status: 'stored', parents: [], bytes: Uint8Array.of(n, n, n), ...o,
+    depth: 0, logic: null, encrypted: false, status: 'stored', parents: [], bytes: Uint8Array.of(n, n, n), ...o,
   };
 }
 
 function result(n: number, o: Partial<ResultRecord> = {}): ResultRecord {
   return {
     capsuleId: id(n), moduleId: id(900), outcome: 'ok', output: Uint8Array.of(1, 2, n), fuel: 123_456_789_012_345_678n,
-    now: 1_767_225_600_000n, inputHash: id(7), transcriptHash: id(8), outputHash: null, logs: ['a', 'b"\n'], ...o,
+    now: 1_767_225_600_000n, inputHash: id(7), transcriptHash: id(8), outputHash: null, logs: ['a', 'b"\n'], changes: 0,
+    message: null, ...o,
   };
 }
 
@@ -150,6 +151,70 @@ for (const [name, make] of IMPLS) {
       s.close();
     });
 
+    test('canonical order: children and childrenBefore by (created_at, depth, id); pending, last run, runs after a key', () => {
+      const s = make();
+      const K = (createdAt: number, depth: number, n: number) => ({ createdAt, depth, id: id(n) });
+      s.insertCapsule(cap(1, { createdAt: 10, status: 'executed' }));
+      s.insertCapsule(cap(2, { createdAt: 30, depth: 1, parents: [id(1)], status: 'pending', logic: id(900) }));
+      s.insertCapsule(cap(3, { createdAt: 20, depth: 1, parents: [id(1)], status: 'failed' }));
+      s.insertCapsule(cap(4, { createdAt: 20, depth: 1, parents: [id(1)], status: 'executed' }));
+      s.insertCapsule(cap(5, { createdAt: 20, depth: 2, parents: [id(4)], status: 'pending' }));
+      s.insertCapsule(cap(6, { createdAt: 25, depth: 1, parents: [id(1)], status: 'awaiting-module', logic: id(900) }));
+      s.insertCapsule(cap(7, { createdAt: 40, depth: 1, parents: [id(1)], status: 'awaiting-module', logic: id(901) }));
+      const ns = (rs: { id: Uint8Array }[]) => rs.map((c) => c.id[1]);
+      assert.deepEqual(ns(s.children(id(1))), [3, 4, 6, 2, 7], 'created_at first, then id');
+      assert.deepEqual(ns(s.childrenBefore(id(1), K(25, 1, 6))), [3, 4]);
+      assert.deepEqual(ns(s.childrenBefore(id(1), K(25, 2, 0))), [3, 4, 6], 'same created_at: depth decides before id');
+      assert.deepEqual(ns(s.childrenBefore(id(1), K(0, 0, 0))), []);
+      assert.deepEqual(ns(s.pendingRuns(10)), [5, 2]);
+      assert.deepEqual(ns(s.pendingRuns(1)), [5]);
+      assert.deepEqual(s.lastRun() && s.lastRun()!.id[1], 4);
+      assert.deepEqual(ns(s.runsAfter(K(10, 0, 1), 10)), [4, 3], 'last first');
+      assert.deepEqual(ns(s.runsAfter(K(20, 1, 3), 10)), [4]);
+      assert.deepEqual(ns(s.runsAfter(K(20, 1, 4), 10)), []);
+      assert.deepEqual(ns(s.awaitingModule(id(900))), [6]);
+      s.setStatus(id(4), 'pending');
+      assert.equal(s.getCapsule(id(4))!.status, 'pending');
+      assert.equal(s.lastRun()!.id[1], 3);
+      assert.deepEqual(ns(s.pendingRuns(10)), [4, 5, 2]);
+      s.setStatus(id(1), 'pending'); s.setStatus(id(3), 'pending');
+      assert.equal(s.lastRun(), null);
+      s.close();
+    });
+
+    test('state: exact reads (null = no row), null writes delete, allKv ordered by module then key', () => {
+      const s = make();
+      assert.equal(s.trustGet(id(1)), null);
+      s.setTrust(id(1), 0n);
+      assert.equal(s.trustGet(id(1)), 0n, 'a row holding 0 is not an absent row');
+      assert.equal(s.allTrust().length, 1);
+      s.setTrust(id(1), null);
+      assert.equal(s.trustGet(id(1)), null);
+      assert.deepEqual(s.allTrust(), []);
+      s.setBalance(id(2), 5n);
+      assert.equal(s.balanceGet(id(2)), 5n);
+      s.setBalance(id(2), null);
+      assert.equal(s.balanceGet(id(2)), null);
+      s.kvSet('mb', Uint8Array.of(1), Uint8Array.of(1));
+      s.kvSet('ma', Uint8Array.of(2, 0), Uint8Array.of(2));
+      s.kvSet('ma', Uint8Array.of(2), Uint8Array.of(3));
+      s.kvSet('ma', Uint8Array.of(1, 255), Uint8Array.of(4));
+      assert.deepEqual(s.allKv().map((e) => [e.moduleId, hex(e.key), e.value[0]]), [['ma', '01ff', 4], ['ma', '02', 3], ['ma', '0200', 2], ['mb', '01', 1]]);
+      s.close();
+    });
+
+    test('held capsules: released when the clock reaches holdUntil, in arrival order; orphans are never due', () => {
+      const s = make();
+      s.addOrphan({ id: id(30), bytes: Uint8Array.of(30), missing: [], holdUntil: 500 });
+      s.addOrphan({ id: id(31), bytes: Uint8Array.of(31), missing: [], holdUntil: 100 });
+      s.addOrphan({ id: id(32), bytes: Uint8Array.of(32), missing: [id(1)], holdUntil: null });
+      assert.deepEqual(s.heldDue(99), []);
+      assert.deepEqual(s.heldDue(100).map((o) => [o.id[1], o.holdUntil]), [[31, 100]]);
+      assert.deepEqual(s.heldDue(10_000).map((o) => o.id[1]), [30, 31]);
+      assert.equal(s.listOrphans().find((o) => o.id[1] === 32)!.holdUntil, null);
+      s.close();
+    });
+
     test('state: trust, balances, kv (null deletes), ordered listings', () => {
       const s = make();
       assert.equal(s.trustScore(id(1)), 0n);
@@ -171,9 +236,9 @@ for (const [name, make] of IMPLS) {
 
     test('orphans: arrival order, missing parents sorted, duplicate add merges waits, remove', () => {
       const s = make();
-      s.addOrphan({ id: id(10), bytes: Uint8Array.of(10), missing: [id(2), id(1)] });
-      s.addOrphan({ id: id(11), bytes: Uint8Array.of(11), missing: [id(1)] });
-      s.addOrphan({ id: id(10), bytes: Uint8Array.of(99), missing: [id(3)] });
+      s.addOrphan({ id: id(10), bytes: Uint8Array.of(10), missing: [id(2), id(1)], holdUntil: null });
+      s.addOrphan({ id: id(11), bytes: Uint8Array.of(11), missing: [id(1)], holdUntil: null });
+      s.addOrphan({ id: id(10), bytes: Uint8Array.of(99), missing: [id(3)], holdUntil: null });
       assert.equal(s.hasOrphan(id(10)), true);
       assert.deepEqual(s.listOrphans().map((o) => [o.id[1], o.seq, o.bytes[0], o.missing.map((m) => m[1])]), [
         [10, 1, 10, [1, 2, 3]], [11, 2, 11, [1]],
@@ -184,12 +249,12 @@ for (const [name, make] of IMPLS) {
       assert.equal(s.hasOrphan(id(10)), false);
       assert.deepEqual(s.orphansWaitingFor(id(1)).map((o) => o.id[1]), [11]);
       assert.deepEqual(s.orphansWaitingFor(id(3)), []);
-      s.addOrphan({ id: id(12), bytes: Uint8Array.of(12), missing: [] });
+      s.addOrphan({ id: id(12), bytes: Uint8Array.of(12), missing: [], holdUntil: null });
       assert.deepEqual(s.listOrphans().map((o) => [o.id[1], o.seq]), [[11, 2], [12, 3]]);
       s.close();
     });
 
-    test('audit, merkle nodes, failed executions, meta, checkpoints', () => {
+    test('audit, merkle nodes, undo records, plaintexts, meta, checkpoints', () => {
       const s = make();
       assert.equal(s.auditSize(), 0);
       assert.equal(s.appendAudit(Uint8Array.of(1), Uint8Array.of(11)), 0);
@@ -203,9 +268,14 @@ for (const [name, make] of IMPLS) {
       s.merklePut(1, 4, Uint8Array.of(6));
       assert.deepEqual([...s.merkleGet(1, 4)!], [6]);
       assert.equal(s.merkleGet(4, 1), undefined);
-      assert.equal(s.getFailedExecution(id(1)), null);
-      s.putFailedExecution(id(1), Uint8Array.of(3));
-      assert.deepEqual([...s.getFailedExecution(id(1))!], [3]);
+      assert.equal(s.takeUndo(id(1)), null);
+      s.putUndo(id(1), Uint8Array.of(3));
+      s.putUndo(id(1), Uint8Array.of(4));
+      assert.deepEqual([...s.takeUndo(id(1))!], [4]);
+      assert.equal(s.takeUndo(id(1)), null, 'taking an undo record deletes it');
+      assert.equal(s.getPlaintext(id(1)), null);
+      s.putPlaintext(id(1), Uint8Array.of(8));
+      assert.deepEqual([...s.getPlaintext(id(1))!], [8]);
       assert.equal(s.getMeta('signer'), null);
       s.setMeta('signer', 'x');
       s.setMeta('signer', 'y');
@@ -224,7 +294,7 @@ for (const [name, make] of IMPLS) {
       s.insertCapsule(cap(1));
       s.setTrust(id(1), 1n);
       s.appendAudit(Uint8Array.of(1), Uint8Array.of(1));
-      s.addOrphan({ id: id(20), bytes: Uint8Array.of(20), missing: [id(7)] });
+      s.addOrphan({ id: id(20), bytes: Uint8Array.of(20), missing: [id(7)], holdUntil: null });
       const before = observe(s);
       const boom = new Error('boom');
       assert.throws(() => s.transaction(() => {
@@ -235,11 +305,14 @@ for (const [name, make] of IMPLS) {
         s.setTrust(id(1), 2n);
         s.setBalance(id(1), 3n);
         s.kvSet('m', Uint8Array.of(1), Uint8Array.of(1));
-        s.addOrphan({ id: id(21), bytes: Uint8Array.of(21), missing: [id(7)] });
+        s.addOrphan({ id: id(21), bytes: Uint8Array.of(21), missing: [id(7)], holdUntil: null });
         s.removeOrphan(id(20));
         s.appendAudit(Uint8Array.of(2), Uint8Array.of(2));
         s.merklePut(0, 0, Uint8Array.of(1));
-        s.putFailedExecution(id(2), Uint8Array.of(1));
+        s.putUndo(id(2), Uint8Array.of(1));
+        s.putPlaintext(id(2), Uint8Array.of(1));
+        s.setStatus(id(1), 'pending');
+        s.setTrust(id(1), null);
         s.setMeta('k', 'v');
         s.addCheckpoint({ size: 2, text: 't' });
         throw boom;
@@ -247,7 +320,7 @@ for (const [name, make] of IMPLS) {
       assert.deepEqual(observe(s), before);
       // the sequence counters were rolled back too: the next rows get the numbers the failed ones had
       assert.equal(s.insertCapsule(cap(3)), 2);
-      s.addOrphan({ id: id(22), bytes: Uint8Array.of(22), missing: [] });
+      s.addOrphan({ id: id(22), bytes: Uint8Array.of(22), missing: [], holdUntil: null });
       assert.equal(s.listOrphans().at(-1)!.seq, 2);
       s.close();
     });
@@ -312,7 +385,9 @@ function observe(s: Store): unknown {
     byModule: s.resultsOfModule(id(900)), modules: s.listModules(), compiled: s.getCompiled('k') ?? null,
     trust: s.allTrust(), balances: s.allBalances(), kv: s.kvGet('m', Uint8Array.of(1)),
     orphans: s.listOrphans(), waiting: s.orphansWaitingFor(id(7)),
-    audit: s.auditRange(0, s.auditSize()), merkle: s.merkleGet(0, 0) ?? null, failed: s.getFailedExecution(id(2)),
+    audit: s.auditRange(0, s.auditSize()), merkle: s.merkleGet(0, 0) ?? null, plaintext: s.getPlaintext(id(2)),
+    pending: s.pendingRuns(100), lastRun: s.lastRun(), kvAll: s.allKv(), held: s.heldDue(10),
+    before: caps.map((c) => s.childrenBefore(c.id, { createdAt: 2, depth: 0, id: id(6) })),
     meta: s.getMeta('k'), checkpoints: s.checkpoints(), latest: s.latestCheckpoint(),
   });
 }
@@ -329,15 +404,23 @@ test('differential: random operation sequences give the same observable store on
     fc.record({ t: fc.constant('audit' as const), n: fc.integer({ min: 0, max: 255 }) }),
     fc.record({ t: fc.constant('checkpoint' as const), size: fc.integer({ min: 1, max: 6 }) }),
     fc.record({ t: fc.constant('failingTx' as const), n: fc.integer({ min: 1, max: 12 }) }),
+    fc.record({ t: fc.constant('status' as const), n: fc.integer({ min: 1, max: 12 }), st: fc.constantFrom('pending', 'executed', 'failed', 'stored') }),
+    fc.record({ t: fc.constant('held' as const), n: fc.integer({ min: 20, max: 25 }), until: fc.integer({ min: 0, max: 20 }) }),
+    fc.record({ t: fc.constant('plaintext' as const), n: fc.integer({ min: 1, max: 3 }) }),
+    fc.record({ t: fc.constant('untrust' as const), n: fc.integer({ min: 1, max: 5 }) }),
   );
   fc.assert(fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
     const stores = IMPLS.map(([, make]) => make());
     const outcomes = stores.map((s) => ops.map((o) => {
       try {
         switch (o.t) {
-          case 'cap': return s.insertCapsule(cap(o.n, { parents: o.parents.map((p) => id(p)), channel: o.ch, createdAt: o.at }));
+          case 'cap': return s.insertCapsule(cap(o.n, { parents: o.parents.map((p) => id(p)), channel: o.ch, createdAt: o.at, depth: o.parents.length }));
           case 'result': s.putResult(result(o.n, { fuel: o.fuel })); return 'ok';
-          case 'orphan': s.addOrphan({ id: id(o.n), bytes: Uint8Array.of(o.n), missing: o.missing.map((p) => id(p)) }); return 'ok';
+          case 'orphan': s.addOrphan({ id: id(o.n), bytes: Uint8Array.of(o.n), missing: o.missing.map((p) => id(p)), holdUntil: null }); return 'ok';
+          case 'held': s.addOrphan({ id: id(o.n), bytes: Uint8Array.of(o.n), missing: [], holdUntil: o.until }); return 'ok';
+          case 'status': s.setStatus(id(o.n), o.st as 'pending'); return 'ok';
+          case 'plaintext': s.putPlaintext(id(2), Uint8Array.of(o.n)); return 'ok';
+          case 'untrust': s.setTrust(id(o.n), null); return 'ok';
           case 'unorphan': s.removeOrphan(id(o.n)); return 'ok';
           case 'trust': s.setTrust(id(o.n), o.v); return 'ok';
           case 'kv': s.kvSet('m', Uint8Array.of(o.k), o.del ? null : Uint8Array.of(o.k, 1)); return 'ok';
@@ -368,7 +451,7 @@ test('SqliteStore: two connections on one file — counters follow the other wri
   withTwoConnections((a, b) => {
     // b learned "no orphans" when it opened; a then stores one: b must find it, in and out of a transaction.
     assert.equal(b.hasOrphan(id(5)), false);
-    a.transaction(() => a.addOrphan({ id: id(5), bytes: Uint8Array.of(5), missing: [id(4)] }));
+    a.transaction(() => a.addOrphan({ id: id(5), bytes: Uint8Array.of(5), missing: [id(4)], holdUntil: null }));
     assert.equal(b.hasOrphan(id(5)), true);
     assert.deepEqual(b.orphansWaitingFor(id(4)).map((o) => hex(o.id)), [hex(id(5))]);
     b.transaction(() => b.removeOrphan(id(5)));

@@ -3,30 +3,36 @@
  * fixed field order and widths, strict presence tags, closed alphabets, no trailing bytes). Entries never hold
  * payload plaintext — only ids, hashes, codes and counters.
  *
- *   entry  = version u8 (= 2) ‖ type u8 ‖ fields
+ *   entry  = version u8 (= 3) ‖ type u8 ‖ fields
  *   hash   = 32 bytes                      opt(hash) = 0x00 | 0x01 ‖ hash
  *   u64    = 8 bytes big-endian            text      = len u8 (≥ 1) ‖ ASCII from the field's alphabet
  *
  *   1 capsule_rejected      opt(capsule_id) bytes_hash code:text(ErrorCode) stage:text(Stage)
- *   2 capsule_duplicate     capsule_id
+ *   2 capsule_duplicate     capsule_id                       (not written since version 3: a duplicate changes nothing)
  *   3 capsule_orphaned      capsule_id count:u8 (1–255) missing_id × count
- *   4 orphan_resolved       capsule_id
- *   5 capsule_stored        capsule_id status:u8 (1 stored = accepted, 2 not-recipient = stored, not ours to run)
+ *   4 orphan_resolved       capsule_id                       (a waiting capsule — orphan or held — was released)
+ *   5 capsule_stored        capsule_id status:u8 (1 stored: no logic; 2 not-recipient; 3 undecryptable;
+ *                           4 awaiting-module) — a runnable capsule is recorded by its execution instead
  *   6 capsule_executed      capsule_id module_id instrumenter_version:text(printable, ≤ 255) cost_table_hash
  *                           input_hash opt(transcript_hash) opt(output_hash) fuel:u64 outcome:text("ok"|ErrorCode)
- *                           now:u64
+ *                           now:u64                          (the first run of a capsule)
  *   7 module_added          module_id package_hash
  *   8 checkpoint            size:u64 (≤ 2^53 − 1) root
+ *   9 capsule_held          capsule_id until:u64            (dated beyond the clock skew: waits until the device clock)
+ *  10 result_changed        the fields of type 6, then previous_outcome:text opt(previous_output_hash)
+ *                           previous_fuel:u64               (a re-execution in canonical order changed the result)
+ *  11 runs_rolled_back      capsule_id count:u64             (inserting capsule_id made `count` later runs pending)
  *
- * Version history: 1 had no instrumenter version / cost-table hash in type 6, and status as free text in type 5.
+ * Version history: 1 had no instrumenter version / cost-table hash in type 6, and status as free text in type 5;
+ * 2 had no types 9–11 and only statuses 1–2 (format 1, arrival-order results).
  * Decoding is strict: anything else is AUDIT_INVALID (stage 'audit').
  */
 import { toHex, utf8 } from '../bytes.ts';
 import { ERROR_CODES, KapsuleError, STAGES, type ErrorCode, type Stage } from '../errors.ts';
 
-export const ENTRY_VERSION = 2;
+export const ENTRY_VERSION = 3;
 
-export type StoredStatus = 'stored' | 'not-recipient';
+export type StoredStatus = 'stored' | 'not-recipient' | 'undecryptable' | 'awaiting-module';
 export type ExecOutcome = 'ok' | ErrorCode;
 
 export interface CapsuleExecutedEntry {
@@ -46,6 +52,13 @@ export interface CapsuleExecutedEntry {
   now: bigint;
 }
 
+export interface ResultChangedEntry extends Omit<CapsuleExecutedEntry, 'type'> {
+  type: 'result_changed';
+  previousOutcome: ExecOutcome;
+  previousOutputHash: Uint8Array | null;
+  previousFuel: bigint;
+}
+
 export type AuditEntry =
   | { type: 'capsule_rejected'; capsuleId: Uint8Array | null; bytesHash: Uint8Array; code: ErrorCode; stage: Stage }
   | { type: 'capsule_duplicate'; capsuleId: Uint8Array }
@@ -54,15 +67,20 @@ export type AuditEntry =
   | { type: 'capsule_stored'; capsuleId: Uint8Array; status: StoredStatus }
   | CapsuleExecutedEntry
   | { type: 'module_added'; moduleId: Uint8Array; packageHash: Uint8Array }
-  | { type: 'checkpoint'; size: number; root: Uint8Array };
+  | { type: 'checkpoint'; size: number; root: Uint8Array }
+  | { type: 'capsule_held'; capsuleId: Uint8Array; until: bigint }
+  | ResultChangedEntry
+  | { type: 'runs_rolled_back'; capsuleId: Uint8Array; count: bigint };
 
 /**
  * What callers hand `AuditLog.record`: an entry, except that capsule_executed may leave the metering identity
  * out, in which case the log records this build's INSTRUMENTER_VERSION and COST_TABLE_HASH.
  */
+type Metered = 'instrumenterVersion' | 'costTableHash';
 export type AuditEvent =
-  | Exclude<AuditEntry, CapsuleExecutedEntry>
-  | (Omit<CapsuleExecutedEntry, 'instrumenterVersion' | 'costTableHash'> & Partial<Pick<CapsuleExecutedEntry, 'instrumenterVersion' | 'costTableHash'>>);
+  | Exclude<AuditEntry, CapsuleExecutedEntry | ResultChangedEntry>
+  | (Omit<CapsuleExecutedEntry, Metered> & Partial<Pick<CapsuleExecutedEntry, Metered>>)
+  | (Omit<ResultChangedEntry, Metered> & Partial<Pick<ResultChangedEntry, Metered>>);
 
 export type EntryType = AuditEntry['type'];
 
@@ -76,11 +94,14 @@ export const ENTRY_TYPE_CODES: Readonly<Record<EntryType, number>> = {
   capsule_executed: 6,
   module_added: 7,
   checkpoint: 8,
+  capsule_held: 9,
+  result_changed: 10,
+  runs_rolled_back: 11,
 };
 export const ENTRY_TYPES = Object.keys(ENTRY_TYPE_CODES) as EntryType[];
 const TYPE_BY_CODE = new Map(ENTRY_TYPES.map((t) => [ENTRY_TYPE_CODES[t], t] as const));
 
-const STATUS_CODES: Record<StoredStatus, number> = { stored: 1, 'not-recipient': 2 };
+const STATUS_CODES: Record<StoredStatus, number> = { stored: 1, 'not-recipient': 2, undecryptable: 3, 'awaiting-module': 4 };
 const STATUS_BY_CODE = new Map(Object.entries(STATUS_CODES).map(([k, v]) => [v, k as StoredStatus] as const));
 const ERROR_SET = new Set<string>(ERROR_CODES);
 const STAGE_SET = new Set<string>(STAGES);
@@ -172,16 +193,21 @@ export function encodeEntry(e: AuditEntry): Uint8Array {
       break;
     case 'capsule_stored': {
       const s = STATUS_CODES[e.status];
-      if (s === undefined) invalid(`status ${JSON.stringify(String(e.status))} is not stored | not-recipient`);
+      if (s === undefined) invalid(`status ${JSON.stringify(String(e.status))} is not one of ${Object.keys(STATUS_CODES).join(' | ')}`);
       w.hash('capsule_id', e.capsuleId).u8(s);
       break;
     }
-    case 'capsule_executed':
+    case 'capsule_executed': case 'result_changed':
       w.hash('capsule_id', e.capsuleId).hash('module_id', e.moduleId)
         .text('instrumenter_version', e.instrumenterVersion, anyText).hash('cost_table_hash', e.costTableHash)
         .hash('input_hash', e.inputHash).opt('transcript_hash', e.transcriptHash).opt('output_hash', e.outputHash)
         .u64('fuel', e.fuel).text('outcome', e.outcome, isOutcome).u64('now', e.now);
+      if (e.type === 'result_changed') {
+        w.text('previous_outcome', e.previousOutcome, isOutcome).opt('previous_output_hash', e.previousOutputHash).u64('previous_fuel', e.previousFuel);
+      }
       break;
+    case 'capsule_held': w.hash('capsule_id', e.capsuleId).u64('until', e.until); break;
+    case 'runs_rolled_back': w.hash('capsule_id', e.capsuleId).u64('count', e.count); break;
     case 'module_added': w.hash('module_id', e.moduleId).hash('package_hash', e.packageHash); break;
     case 'checkpoint':
       if (!Number.isSafeInteger(e.size) || e.size < 0) invalid('checkpoint size must be a safe non-negative integer');
@@ -221,14 +247,21 @@ export function decodeEntry(bytes: Uint8Array): AuditEntry {
       e = { type: t, capsuleId, status };
       break;
     }
-    case 'capsule_executed':
-      e = {
-        type: t, capsuleId: r.hash('capsule_id'), moduleId: r.hash('module_id'),
+    case 'capsule_executed': case 'result_changed': {
+      const x: CapsuleExecutedEntry = {
+        type: 'capsule_executed', capsuleId: r.hash('capsule_id'), moduleId: r.hash('module_id'),
         instrumenterVersion: r.text('instrumenter_version', anyText), costTableHash: r.hash('cost_table_hash'),
         inputHash: r.hash('input_hash'), transcriptHash: r.opt('transcript_hash'), outputHash: r.opt('output_hash'),
         fuel: r.u64('fuel'), outcome: r.text('outcome', isOutcome) as ExecOutcome, now: r.u64('now'),
       };
+      e = t === 'capsule_executed' ? x : {
+        ...x, type: t, previousOutcome: r.text('previous_outcome', isOutcome) as ExecOutcome,
+        previousOutputHash: r.opt('previous_output_hash'), previousFuel: r.u64('previous_fuel'),
+      };
       break;
+    }
+    case 'capsule_held': e = { type: t, capsuleId: r.hash('capsule_id'), until: r.u64('until') }; break;
+    case 'runs_rolled_back': e = { type: t, capsuleId: r.hash('capsule_id'), count: r.u64('count') }; break;
     case 'module_added': e = { type: t, moduleId: r.hash('module_id'), packageHash: r.hash('package_hash') }; break;
     case 'checkpoint': e = { type: t, size: Number(r.u64('size', MAX_SIZE)), root: r.hash('root') }; break;
   }

@@ -17,8 +17,8 @@ const COST_TABLE_HASH_BYTES = fromHex(COST_TABLE_HASH);
 
 /** Fills the metering identity of an execution the caller did not state: this build's instrumenter and costs. */
 function complete(e: AuditEvent): AuditEntry {
-  if (e.type !== 'capsule_executed') return e;
-  return { ...e, instrumenterVersion: e.instrumenterVersion ?? INSTRUMENTER_VERSION, costTableHash: e.costTableHash ?? COST_TABLE_HASH_BYTES };
+  if (e.type !== 'capsule_executed' && e.type !== 'result_changed') return e;
+  return { ...e, instrumenterVersion: e.instrumenterVersion ?? INSTRUMENTER_VERSION, costTableHash: e.costTableHash ?? COST_TABLE_HASH_BYTES } as AuditEntry;
 }
 
 export class AuditLog {

@@ -23,11 +23,12 @@ export function describeCapsule(p: ParsedCapsule, id: Uint8Array): Record<string
   };
 }
 
-export function describeModule(p: ParsedModulePackage): Record<string, unknown> {
+export function describeModule(p: ParsedModulePackage, sha256: (b: Uint8Array) => Uint8Array): Record<string, unknown> {
   const m = p.manifest;
   return {
     type: 'module',
-    id: toHex(m.moduleId),
+    id: toHex(sha256(p.manifestBytes)),
+    wasm_hash: toHex(m.wasmHash),
     name: m.name,
     version: m.version,
     author: { alg: m.sigAlg, key: toHex(m.author) },

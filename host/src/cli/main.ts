@@ -22,6 +22,9 @@ usage:
   kapsule module add <file.kmod>... --db <path>
   kapsule run <file.kapsule> --key <keyfile> --db <path> [--modules <dir>] [--now <ms>]
                                             full pipeline for one capsule: verify, decrypt, execute, store, audit
+                                            (--now: the device clock; a capsule dated beyond it + 10 min is held)
+  kapsule query <module id|name> --db <path> [--input <json>|--input-file <f>] [--now <ms>]
+                                            a module's read-only view at an explicit now (e.g. rank's trending)
   kapsule ingest <file|dir>... [--key <keyfile>] --db <path> [--modules <dir>] [--workers N]
                                             batch ingest with a summary (exit 1 if any capsule was rejected);
                                             --workers N verifies and decrypts on N threads (same results)
@@ -70,6 +73,7 @@ export const COMMANDS: Record<string, Command> = {
   'module add': { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).moduleAddCommand(io, a, b) },
   run: { flags: { key: 'string', db: 'string', modules: 'string', now: 'string' }, run: async (io, a, b) => (await rt()).runCommandImpl(io, a, b) },
   ingest: { flags: { key: 'string', db: 'string', modules: 'string', workers: 'string' }, run: async (io, a, b) => (await rt()).ingestCommand(io, a, b) },
+  query: { flags: { db: 'string', key: 'string', input: 'string', 'input-file': 'string', now: 'string' }, run: async (io, a, b) => (await rt()).queryCommand(io, a, b) },
   ls: { flags: { db: 'string', channel: 'string', kind: 'string', limit: 'string' }, run: async (io, a, b) => (await rt()).lsCommand(io, a, b) },
   show: { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).showCommand(io, a, b) },
   orphans: { flags: { db: 'string' }, run: async (io, a, b) => (await rt()).orphansCommand(io, a, b) },

@@ -1,10 +1,14 @@
 /**
  * Payload envelope (docs/FORMAT.md §Encryption), age-style and key-committing:
- *   stanza:  ss = X25519(e, R) (all-zero rejected); wk = HKDF(ss, salt = E‖R, "kapsule.v1/x25519");
+ *   stanza:  ss = X25519(e, R) (all-zero rejected); wk = HKDF(ss, salt = E‖R, "kapsule.v2/x25519");
  *            wrapped = ChaCha20-Poly1305(wk, 0^12, "", CEK)                      (48 bytes)
- *   commit = HMAC-SHA256(HKDF(CEK, "", "kapsule.v1/commit"), core)
- *   ct     = XChaCha20-Poly1305(HKDF(CEK, nonce, "kapsule.v1/payload"), nonce, SHA-256(core ‖ commit), pt)
+ *   ck ‖ pk = HKDF(CEK, salt = nonce, "kapsule.v2/commit+payload", 64)   (one extract, one two-block expand)
+ *   commit = HMAC-SHA256(ck, core)
+ *   ct     = XChaCha20-Poly1305(pk, nonce, SHA-256(core ‖ commit), pt)
  * Reader order: (signature verified) → own stanza → unwrap → check commit (constant time) → decrypt.
+ * v1 derived ck and pk in two HKDF calls (info "kapsule.v1/commit", salt ""; "kapsule.v1/payload", salt nonce); v2
+ * takes them as the two halves of one HKDF output: both remain independent PRF outputs of the CEK, so the commitment
+ * argument is unchanged, and a reader saves one HKDF (an extract and an expand) per capsule.
  */
 import { KapsuleError } from '../errors.ts';
 import { concatBytes, equalBytes, utf8 } from '../bytes.ts';
@@ -12,9 +16,8 @@ import type { CryptoBackend } from '../crypto/types.ts';
 import type { RecipientStanza } from '../parse/capsule.ts';
 import { STANZA_BODY_BYTES } from '../parse/capsule.ts';
 
-const INFO_WRAP = utf8.encode('kapsule.v1/x25519');
-const INFO_COMMIT = utf8.encode('kapsule.v1/commit');
-const INFO_PAYLOAD = utf8.encode('kapsule.v1/payload');
+const INFO_WRAP = utf8.encode('kapsule.v2/x25519');
+const INFO_KEYS = utf8.encode('kapsule.v2/commit+payload');
 const ZERO_NONCE = new Uint8Array(12);
 const EMPTY = new Uint8Array(0);
 
@@ -38,19 +41,24 @@ export function makeStanza(b: CryptoBackend, cek: Uint8Array, recipient: Uint8Ar
   return { recipient, ephemeral, wrapped };
 }
 
-export function keyCommitment(b: CryptoBackend, cek: Uint8Array, coreBytes: Uint8Array): Uint8Array {
-  return b.hmacSha256(b.hkdfSha256(cek, EMPTY, INFO_COMMIT, 32), coreBytes);
+/** The commitment key and the payload key of one capsule: the two halves of one HKDF output. */
+export interface PayloadKeys { commitKey: Uint8Array; payloadKey: Uint8Array }
+
+export function payloadKeys(b: CryptoBackend, cek: Uint8Array, nonce: Uint8Array): PayloadKeys {
+  const okm = b.hkdfSha256(cek, nonce, INFO_KEYS, 64);
+  return { commitKey: okm.subarray(0, 32), payloadKey: okm.subarray(32, 64) };
 }
 
-function payloadKeyAndAad(b: CryptoBackend, cek: Uint8Array, nonce: Uint8Array, coreBytes: Uint8Array, commit: Uint8Array) {
-  return { key: b.hkdfSha256(cek, nonce, INFO_PAYLOAD, 32), aad: b.sha256(concatBytes(coreBytes, commit)) };
+export function keyCommitment(b: CryptoBackend, keys: PayloadKeys, coreBytes: Uint8Array): Uint8Array {
+  return b.hmacSha256(keys.commitKey, coreBytes);
 }
+
+const aadOf = (b: CryptoBackend, coreBytes: Uint8Array, commit: Uint8Array) => b.sha256(concatBytes(coreBytes, commit));
 
 export function encryptPayload(
-  b: CryptoBackend, cek: Uint8Array, nonce: Uint8Array, coreBytes: Uint8Array, commit: Uint8Array, plaintext: Uint8Array,
+  b: CryptoBackend, keys: PayloadKeys, nonce: Uint8Array, coreBytes: Uint8Array, commit: Uint8Array, plaintext: Uint8Array,
 ): Uint8Array {
-  const { key, aad } = payloadKeyAndAad(b, cek, nonce, coreBytes, commit);
-  return b.xchachaSeal(key, nonce, aad, plaintext);
+  return b.xchachaSeal(keys.payloadKey, nonce, aadOf(b, coreBytes, commit), plaintext);
 }
 
 /** Unwrap the CEK from this device's stanza. NOT_RECIPIENT when no stanza names `encPublic`. */
@@ -68,11 +76,11 @@ export function unwrapCek(b: CryptoBackend, stanzas: RecipientStanza[], encSecre
 export function openPayload(
   b: CryptoBackend, cek: Uint8Array, nonce: Uint8Array, coreBytes: Uint8Array, commit: Uint8Array, ciphertext: Uint8Array,
 ): Uint8Array {
-  if (!equalBytes(keyCommitment(b, cek, coreBytes), commit)) {
+  const keys = payloadKeys(b, cek, nonce);
+  if (!equalBytes(keyCommitment(b, keys, coreBytes), commit)) {
     throw new KapsuleError('DECRYPT_FAILED', 'decrypt', 'key commitment does not match: the payload key is not the one committed to');
   }
-  const { key, aad } = payloadKeyAndAad(b, cek, nonce, coreBytes, commit);
-  const pt = b.xchachaOpen(key, nonce, aad, ciphertext);
+  const pt = b.xchachaOpen(keys.payloadKey, nonce, aadOf(b, coreBytes, commit), ciphertext);
   if (pt === null) throw new KapsuleError('DECRYPT_FAILED', 'decrypt', 'payload does not authenticate');
   return pt;
 }

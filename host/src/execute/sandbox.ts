@@ -31,13 +31,19 @@ export function compiledCacheKey(moduleIdHex: string): string {
 }
 
 export interface LoadedModule {
-  /** Hex SHA-256 of the original bytes: the module's identity. */
+  /**
+   * Hex SHA-256 of the original wasm bytes: the compiled-cache key. (A runtime module's id is the hash of its signed
+   * manifest, which also fixes the limits; the runtime passes it as the run's kv namespace.)
+   */
   readonly id: string;
   /** Effective limits: manifest ∩ host policy (∩ MAX_DEPTH_CEILING). */
   readonly limits: ModuleManifestLimits;
+  /** Whether the module exports the read-only `query` entry point. */
+  readonly hasQuery: boolean;
 }
 
 class Loaded implements LoadedModule {
+  get hasQuery(): boolean { return this.info.hasQuery; }
   constructor(
     readonly id: string,
     readonly limits: ModuleManifestLimits,
@@ -183,7 +189,7 @@ export class SandboxCore {
     this.stats.runs++;
     const budget = m.limits.fuel;
     const rs: RunState = {
-      input, moduleId: m.id, memory: null, charge: null,
+      input, moduleId: input.kvNamespace ?? m.id, memory: null, charge: null,
       writes: { trust: new Map(), balances: new Map(), kv: new Map() },
       output: new Uint8Array(0), logs: [], logTruncated: false,
       transcript: new Transcript(this.sha256), metaBytes: null, contextBytes: null,
@@ -207,11 +213,14 @@ export class SandboxCore {
       rs.memory = pooled ?? ((exports[EXPORT_MEMORY] as WebAssembly.Memory | undefined) ?? null);
       const start = exports[EXPORT_START] as (() => void) | undefined;
       if (start) start();
-      const status = (exports.run as () => number)();
+      const entry = input.entry ?? 'run';
+      const main = exports[entry] as (() => number) | undefined;
+      if (typeof main !== 'function') throw new KapsuleError('USAGE', 'execute', `module ${m.id} has no "${entry}" entry point`);
+      const status = main();
       // Unchecked charges (instrument.ts) may leave the counter below zero without a trap: same verdict.
       if ((fuel.value as bigint) < 0n) throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel (budget ${budget})`);
       if (status !== 0) {
-        throw new KapsuleError('TRAP', 'execute', `run() returned status ${status}`, { status });
+        throw new KapsuleError('TRAP', 'execute', `${entry}() returned status ${status}`, { status });
       }
       const fuelUsed = budget - (fuel.value as bigint);
       return {
@@ -252,7 +261,9 @@ function checkLimits(l: ModuleManifestLimits): void {
 }
 
 function checkInput(i: ExecInput): void {
-  if (!i || !i.capsule || !i.context || !i.state || !Array.isArray(i.parents)) throw new TypeError('ExecInput needs capsule, payload, parents, context and state');
+  if (!i || i.capsule === undefined || !i.context || !i.state || !Array.isArray(i.parents)) throw new TypeError('ExecInput needs capsule, payload, parents, context and state');
+  if (i.entry !== undefined && i.entry !== 'run' && i.entry !== 'query') throw new TypeError(`ExecInput.entry must be "run" or "query", got ${String(i.entry)}`);
+  if (i.capsule === null && i.entry !== 'query') throw new TypeError('ExecInput.capsule may be null only for a query');
   if (i.payload !== null && !(i.payload instanceof Uint8Array)) throw new TypeError('ExecInput.payload must be a Uint8Array or null');
 }
 

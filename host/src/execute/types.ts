@@ -44,11 +44,19 @@ export interface StateWrites {
 }
 
 export interface ExecInput {
-  capsule: GuestCapsuleMeta;
+  /**
+   * Which export runs: `run` (default) processes a capsule and may write; `query` is the read-only entry point
+   * (docs/ABI.md §Queries): `capsule` describes no stored capsule, the payload is the query's input, and every write
+   * hostcall is a HOSTCALL_FAULT.
+   */
+  entry?: 'run' | 'query';
+  capsule: GuestCapsuleMeta | null;
   payload: Uint8Array | null;
   parents: (GuestCapsuleMeta | null)[];
   context: RunContext;
   state: StateView;
+  /** The module's key-value space (hex). Default: the module's wasm hash; the runtime passes the module id. */
+  kvNamespace?: string;
 }
 
 export interface ExecOutcome {

@@ -39,6 +39,8 @@ export interface ValidatedModule {
   /** Imported function names (namespace.name) in import order. */
   functionImports: string[];
   functionCount: number;
+  /** Whether the module exports the read-only entry point `query: () -> i32`. */
+  hasQuery: boolean;
 }
 
 export interface ValidateOptions {
@@ -128,6 +130,8 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
   let start: number | null = null;
   let startSection: [number, number] | null = null;
   let runType: number | null = null;
+  /** The optional read-only entry point (docs/ABI.md §Queries). */
+  let queryType: number | null = null;
   let definedFuncs = 0;
   let lastId = 0;
 
@@ -243,9 +247,10 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
           const kind = s.u8();
           const idx = s.u32();
           if (name.startsWith(RESERVED_PREFIX)) invalid(`export "${name}": names starting with ${RESERVED_PREFIX} are reserved`, { export: name });
-          if (name === 'run') {
-            if (kind !== 0) invalid('export "run" is not a function');
-            runType = funcTypes[idx] ?? null;
+          if (name === 'run' || name === 'query') {
+            if (kind !== 0) invalid(`export "${name}" is not a function`, { export: name });
+            if (name === 'run') runType = funcTypes[idx] ?? null;
+            else queryType = funcTypes[idx] ?? null;
           }
         }
         break;
@@ -323,13 +328,16 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
   }
   if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) invalid('not a valid WebAssembly module (the engine rejects it)');
   if (runType === null) invalid('the module does not export a function "run"', { export: 'run' });
-  const rt = types[runType];
-  if (!rt || signatureOf(rt.params, rt.results) !== '()->(i32)') {
-    invalid(`export "run" must have signature ()->(i32), has ${rt ? signatureOf(rt.params, rt.results) : '?'}`, { export: 'run' });
+  for (const [name, t] of [['run', runType], ['query', queryType]] as const) {
+    if (t === null) continue;
+    const ft = types[t];
+    if (!ft || signatureOf(ft.params, ft.results) !== '()->(i32)') {
+      invalid(`export "${name}" must have signature ()->(i32), has ${ft ? signatureOf(ft.params, ft.results) : '?'}`, { export: name });
+    }
   }
   return {
     importedMemory, ownMemory, start, startSection, functionImports,
-    functionCount: functionImports.length + definedFuncs,
+    functionCount: functionImports.length + definedFuncs, hasQuery: queryType !== null,
   };
 }
 

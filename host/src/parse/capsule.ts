@@ -1,8 +1,8 @@
 /**
- * The `.kapsule` v1 wire format (docs/FORMAT.md): parse bytes into a `ParsedCapsule`, and encode the parts a
+ * The `.kapsule` v2 wire format (docs/FORMAT.md): parse bytes into a `ParsedCapsule`, and encode the parts a
  * producer assembles. Parsing checks structure and canonical form only; signatures are the verify stage's job.
  *
- *   file  = "KPSL" ‖ u8 version(1) ‖ u32 bodyLen ‖ body ‖ signature(64) ‖ payload(payloadLen)
+ *   file  = "KPSL" ‖ u8 version(2) ‖ u32 bodyLen ‖ body ‖ signature(64) ‖ payload(payloadLen)
  *   body  = core ‖ [commit(32) if encrypted] ‖ payloadHash(32)          (the signed bytes; id = SHA-256(body))
  */
 import { KapsuleError } from '../errors.ts';
@@ -10,11 +10,11 @@ import { compareBytes } from '../bytes.ts';
 import { SIG_SIZES, type SigAlg } from '../crypto/types.ts';
 import { Reader, Writer } from './codec.ts';
 import {
-  CHANNEL_PATTERN, FLAG_KEY_PATTERN, KIND_PATTERN, LIMITS,
+  DISPLAY_TEXT_PATTERN, FLAG_KEY_PATTERN, KIND_PATTERN, LIMITS,
 } from './limits.ts';
 
 export const CAPSULE_MAGIC = Uint8Array.of(0x4b, 0x50, 0x53, 0x4c); // "KPSL"
-export const CAPSULE_VERSION = 1;
+export const CAPSULE_VERSION = 2;
 export const SIG_ALG_CODES: Record<SigAlg, number> = { ed25519: 1, p256: 2 };
 const SIG_ALG_BY_CODE: Record<number, SigAlg> = { 1: 'ed25519', 2: 'p256' };
 export const ENC_PUBLIC = 0;
@@ -45,7 +45,7 @@ export interface CapsuleCore {
   parents: Uint8Array[];
   /** Policy flags readable without decryption, strictly ascending by key. */
   flags: [string, string][];
-  /** SHA-256 of the logic module's original wasm bytes, or null. */
+  /** Module id of the logic: SHA-256 of the signed module manifest (which commits to the wasm and its limits), or null. */
   logic: Uint8Array | null;
   encryption:
     | { mode: 'public' }
@@ -104,7 +104,7 @@ function parseCore(r: Reader): CapsuleCore {
   const sigAlg = SIG_ALG_BY_CODE[algCode];
   if (!sigAlg) r.fail('sig_alg', `unknown algorithm code ${algCode}`);
   const author = r.bytes(SIG_SIZES[sigAlg].publicKey, 'author');
-  const channel = r.text('channel', 1, 0, LIMITS.maxChannelBytes, CHANNEL_PATTERN);
+  const channel = r.text('channel', 1, 0, LIMITS.maxChannelBytes, DISPLAY_TEXT_PATTERN);
   const createdAt = r.u64('created_at');
   if (createdAt > MAX_CREATED_AT) r.fail('created_at', `exceeds ${MAX_CREATED_AT} (the largest representable date)`);
   const nParents = r.u8('parent_count');
@@ -118,7 +118,7 @@ function parseCore(r: Reader): CapsuleCore {
   let prevKey: string | null = null;
   for (let i = 0; i < nFlags; i++) {
     const k = r.text(`flags[${i}].key`, 1, 1, 32, FLAG_KEY_PATTERN);
-    const v = r.text(`flags[${i}].value`, 2, 0, LIMITS.maxFlagValueBytes, CHANNEL_PATTERN);
+    const v = r.text(`flags[${i}].value`, 2, 0, LIMITS.maxFlagValueBytes, DISPLAY_TEXT_PATTERN);
     if (prevKey !== null && !(prevKey < k)) r.fail(`flags[${i}].key`, 'keys are not strictly ascending');
     prevKey = k;
     flags.push([k, v]);

@@ -4,7 +4,13 @@
  * larger than the input itself; every failure is a FORMAT_INVALID KapsuleError naming the field and offset.
  */
 import { KapsuleError, type Stage } from '../errors.ts';
-import { utf8 } from '../bytes.ts';
+/**
+ * Strict UTF-8 that keeps a leading U+FEFF: the default decoder strips a byte order mark, so "\uFEFFpost" would
+ * read as "post" and two different byte strings would decode to one field value. Kept, it is refused by the field's
+ * pattern (or round-trips exactly).
+ */
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const textEncoder = new TextEncoder();
 
 export class Reader {
   private off = 0;
@@ -51,7 +57,7 @@ export class Reader {
     if (n < min || n > max) { this.off = at; this.fail(field, `length ${n} outside [${min}, ${max}]`); }
     const raw = this.bytes(n, field);
     let s: string;
-    try { s = utf8.decode(raw); } catch { this.off = at; this.fail(field, 'is not valid UTF-8'); }
+    try { s = textDecoder.decode(raw); } catch { this.off = at; this.fail(field, 'is not valid UTF-8'); }
     if (pattern && !pattern.test(s)) { this.off = at; this.fail(field, `does not match ${pattern}`); }
     return s;
   }
@@ -76,7 +82,7 @@ export class Writer {
     return this.u32(Number(v & 0xffffffffn));
   }
   text(s: string, lenBytes: 1 | 2): this {
-    const b = utf8.encode(s);
+    const b = textEncoder.encode(s);
     return lenBytes === 1 ? this.u8(b.length).bytes(b) : this.u16(b.length).bytes(b);
   }
   finish(): Uint8Array {

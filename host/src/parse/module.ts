@@ -1,9 +1,11 @@
 /**
- * The `.kmod` v1 module package (docs/FORMAT.md §Module package):
- *   file     = "KMOD" ‖ u8 version(1) ‖ u32 manifestLen ‖ manifest ‖ signature(64) ‖ wasm(wasmLen)
- *   manifest = sig_alg ‖ author ‖ name ‖ version ‖ module_id(32) ‖ u32 wasmLen ‖ hostcalls ‖ u64 fuel
+ * The `.kmod` v2 module package (docs/FORMAT.md §Module package):
+ *   file     = "KMOD" ‖ u8 version(2) ‖ u32 manifestLen ‖ manifest ‖ signature(64) ‖ wasm(wasmLen)
+ *   manifest = sig_alg ‖ author ‖ name ‖ version ‖ wasm_hash(32) ‖ u32 wasmLen ‖ hostcalls ‖ u64 fuel
  *              ‖ u32 memoryPages ‖ u32 maxDepth
- * The module id is SHA-256 of the original wasm bytes; the manifest is signed under PAE("kapsule/module-manifest/v1").
+ * The module id is SHA-256 of the manifest bytes: it commits to the wasm (through wasm_hash) AND to the limits it
+ * runs under, so two packages of one wasm are two modules and a capsule names exactly one of them. The manifest is
+ * signed under PAE("kapsule/module-manifest/v2").
  */
 import { compareBytes } from '../bytes.ts';
 import { KapsuleError } from '../errors.ts';
@@ -15,7 +17,7 @@ import {
 } from './limits.ts';
 
 export const MODULE_MAGIC = Uint8Array.of(0x4b, 0x4d, 0x4f, 0x44); // "KMOD"
-export const MODULE_VERSION = 1;
+export const MODULE_VERSION = 2;
 const SIG_ALG_BY_CODE: Record<number, SigAlg> = { 1: 'ed25519', 2: 'p256' };
 
 export interface ModuleManifest {
@@ -23,7 +25,8 @@ export interface ModuleManifest {
   author: Uint8Array;
   name: string;
   version: string;
-  moduleId: Uint8Array;
+  /** SHA-256 of the original wasm bytes (never of an instrumented form). */
+  wasmHash: Uint8Array;
   wasmLength: number;
   /** Allowed hostcall names, strictly ascending. */
   hostcalls: string[];
@@ -42,7 +45,7 @@ export interface ParsedModulePackage {
 
 export function encodeManifest(m: ModuleManifest): Uint8Array {
   const w = new Writer().u8(SIG_ALG_CODES[m.sigAlg]).bytes(m.author).text(m.name, 1).text(m.version, 1)
-    .bytes(m.moduleId).u32(m.wasmLength).u8(m.hostcalls.length);
+    .bytes(m.wasmHash).u32(m.wasmLength).u8(m.hostcalls.length);
   for (const h of m.hostcalls) w.text(h, 1);
   const out = w.u64(m.fuel).u32(m.memoryPages).u32(m.maxDepth).finish();
   const r = new Reader(out, 'module manifest', 'pack');
@@ -58,7 +61,7 @@ function parseManifest(r: Reader): ModuleManifest {
   const author = r.bytes(SIG_SIZES[sigAlg].publicKey, 'author');
   const name = r.text('name', 1, 1, 64, MODULE_NAME_PATTERN);
   const version = r.text('version', 1, 1, 32, MODULE_VERSION_PATTERN);
-  const moduleId = r.bytes(32, 'module_id');
+  const wasmHash = r.bytes(32, 'wasm_hash');
   const wasmLength = r.u32('wasm_length');
   if (wasmLength < 8 || wasmLength > LIMITS.maxWasmBytes) r.fail('wasm_length', `${wasmLength} outside [8, ${LIMITS.maxWasmBytes}]`);
   const n = r.u8('hostcall_count');
@@ -75,7 +78,7 @@ function parseManifest(r: Reader): ModuleManifest {
   if (memoryPages < 1 || memoryPages > 65536) r.fail('memory_pages', `${memoryPages} outside [1, 65536]`);
   const maxDepth = r.u32('max_depth');
   if (maxDepth < 1 || maxDepth > 1_000_000) r.fail('max_depth', `${maxDepth} outside [1, 1000000]`);
-  return { sigAlg, author, name, version, moduleId, wasmLength, hostcalls, fuel, memoryPages, maxDepth };
+  return { sigAlg, author, name, version, wasmHash, wasmLength, hostcalls, fuel, memoryPages, maxDepth };
 }
 
 export function encodeModulePackage(manifestBytes: Uint8Array, signature: Uint8Array, wasm: Uint8Array): Uint8Array {

@@ -6,10 +6,12 @@
  * where that (possibly nested) transaction began, like a SQLite savepoint. Bytes are copied in and out, so a
  * caller mutating an array it passed or received never changes what is stored.
  */
-import { compareBytes, toHex } from '../bytes.ts';
+import { compareBytes, fromHex, toHex } from '../bytes.ts';
 import { KapsuleError } from '../errors.ts';
-import type {
-  AuditRow, CapsuleQuery, CapsuleRecord, CheckpointRow, ModuleRecord, OrphanRecord, ResultRecord, Store,
+import {
+  compareKeys,
+  type AuditRow, type CapsuleQuery, type CapsuleRecord, type CapsuleStatus, type CheckpointRow, type KvEntry,
+  type ModuleRecord, type OrderKey, type OrphanRecord, type ResultRecord, type Store,
 } from './types.ts';
 
 const copy = (b: Uint8Array): Uint8Array => b.slice();
@@ -33,7 +35,8 @@ function compareText(a: string, b: string): number {
 
 interface StoredCapsule extends Omit<CapsuleRecord, 'parents'> { parents: Map<string, Uint8Array> }
 interface StoredResult extends Omit<ResultRecord, 'logs'> { logs: string }
-interface StoredOrphan { id: Uint8Array; seq: number; bytes: Uint8Array }
+interface StoredOrphan { id: Uint8Array; seq: number; bytes: Uint8Array; holdUntil: number | null }
+const isRun = (s: CapsuleStatus) => s === 'executed' || s === 'failed';
 
 /** A Map whose writes are journalled while a transaction is open. */
 class Table<K, V> {
@@ -115,7 +118,8 @@ export class MemoryStore implements Store {
   private readonly waitsByChild = new Relation(this);
   private readonly audit = new Table<number, { entry: Uint8Array; leaf: Uint8Array }>(this);
   private readonly merkle = new Table<string, Uint8Array>(this);
-  private readonly failed = new Table<string, Uint8Array>(this);
+  private readonly undoRecords = new Table<string, Uint8Array>(this);
+  private readonly plaintexts = new Table<string, Uint8Array>(this);
   private readonly meta = new Table<string, string>(this);
   private readonly checkpointRows = new Table<number, string>(this);
 
@@ -160,9 +164,16 @@ export class MemoryStore implements Store {
     const parents = [...c.parents.values()].sort(compareBytes).map(copy);
     return {
       id: copy(c.id), seq: c.seq, kind: c.kind, authorAlg: c.authorAlg, author: copy(c.author), channel: c.channel,
-      createdAt: c.createdAt, logic: copyOrNull(c.logic), encrypted: c.encrypted, status: c.status, parents,
+      createdAt: c.createdAt, depth: c.depth, logic: copyOrNull(c.logic), encrypted: c.encrypted, status: c.status, parents,
       bytes: copy(c.bytes),
     };
+  }
+
+  /** Stored capsules matching `keep`, in canonical order. */
+  private ordered(keep: (c: StoredCapsule) => boolean, from: Iterable<StoredCapsule> = this.capsules.values()): StoredCapsule[] {
+    const out: StoredCapsule[] = [];
+    for (const c of from) if (keep(c)) out.push(c);
+    return out.sort(compareKeys);
   }
 
   hasCapsule(id: Uint8Array): boolean { this.open(); return this.capsules.has(toHex(id)); }
@@ -188,12 +199,70 @@ export class MemoryStore implements Store {
 
   children(id: Uint8Array): CapsuleRecord[] {
     this.open();
+    return this.childRows(id).map((c) => this.capsule(c));
+  }
+
+  childrenBefore(id: Uint8Array, key: OrderKey): CapsuleRecord[] {
+    this.open();
+    return this.childRows(id).filter((c) => compareKeys(c, key) < 0).map((c) => this.capsule(c));
+  }
+
+  private childRows(id: Uint8Array): StoredCapsule[] {
     const kids = this.childrenOf.members(toHex(id));
     if (!kids) return [];
-    return [...kids.values()].sort(compareBytes)
-      .map((k) => this.capsules.get(toHex(k)))
-      .filter((c): c is StoredCapsule => c !== undefined)
+    const rows = [...kids.keys()].map((k) => this.capsules.get(k)).filter((c): c is StoredCapsule => c !== undefined);
+    return this.ordered(() => true, rows);
+  }
+
+  setStatus(id: Uint8Array, status: CapsuleStatus): void {
+    this.open();
+    const k = toHex(id);
+    const c = this.capsules.get(k);
+    if (c) this.capsules.set(k, { ...c, status });
+  }
+
+  awaitingModule(moduleId: Uint8Array): CapsuleRecord[] {
+    this.open();
+    return this.ordered((c) => c.status === 'awaiting-module' && c.logic !== null && compareBytes(c.logic, moduleId) === 0)
       .map((c) => this.capsule(c));
+  }
+
+  // ---- runs in canonical order ----
+
+  pendingRuns(limit: number): CapsuleRecord[] {
+    this.open();
+    return this.ordered((c) => c.status === 'pending').slice(0, limit).map((c) => this.capsule(c));
+  }
+
+  lastRun(): OrderKey | null {
+    this.open();
+    let best: StoredCapsule | null = null;
+    for (const c of this.capsules.values()) if (isRun(c.status) && (best === null || compareKeys(c, best) > 0)) best = c;
+    return best ? { createdAt: best.createdAt, depth: best.depth, id: copy(best.id) } : null;
+  }
+
+  runsAfter(key: OrderKey, limit: number): CapsuleRecord[] {
+    this.open();
+    return this.ordered((c) => isRun(c.status) && compareKeys(c, key) > 0).reverse().slice(0, limit).map((c) => this.capsule(c));
+  }
+
+  putUndo(capsuleId: Uint8Array, data: Uint8Array): void { this.open(); this.undoRecords.set(toHex(capsuleId), copy(data)); }
+
+  takeUndo(capsuleId: Uint8Array): Uint8Array | null {
+    this.open();
+    const k = toHex(capsuleId);
+    const d = this.undoRecords.get(k);
+    if (d === undefined) return null;
+    this.undoRecords.delete(k);
+    return copy(d);
+  }
+
+  putPlaintext(capsuleId: Uint8Array, bytes: Uint8Array): void { this.open(); this.plaintexts.set(toHex(capsuleId), copy(bytes)); }
+
+  getPlaintext(capsuleId: Uint8Array): Uint8Array | null {
+    this.open();
+    const b = this.plaintexts.get(toHex(capsuleId));
+    return b ? copy(b) : null;
   }
 
   topological(channel?: string): CapsuleRecord[] {
@@ -225,7 +294,7 @@ export class MemoryStore implements Store {
     for (const p of c.parents) parents.set(toHex(p), copy(p));
     this.capsules.set(idHex, {
       id: copy(c.id), seq, kind: c.kind, authorAlg: c.authorAlg, author: copy(c.author), channel: c.channel,
-      createdAt: c.createdAt, logic: copyOrNull(c.logic), encrypted: c.encrypted, status: c.status, parents,
+      createdAt: c.createdAt, depth: c.depth, logic: copyOrNull(c.logic), encrypted: c.encrypted, status: c.status, parents,
       bytes: copy(c.bytes),
     });
     for (const pHex of parents.keys()) {
@@ -247,7 +316,7 @@ export class MemoryStore implements Store {
       // SQLite keeps fuel as TEXT (exact) and now as INTEGER (a JS number on the way in): mirror both.
       fuel: BigInt(r.fuel.toString()), now: BigInt(Number(r.now)),
       inputHash: copy(r.inputHash), transcriptHash: copyOrNull(r.transcriptHash), outputHash: copyOrNull(r.outputHash),
-      logs: JSON.stringify(r.logs),
+      logs: JSON.stringify(r.logs), changes: r.changes, message: r.message,
     });
   }
 
@@ -255,7 +324,7 @@ export class MemoryStore implements Store {
     return {
       capsuleId: copy(r.capsuleId), moduleId: copy(r.moduleId), outcome: r.outcome, output: copyOrNull(r.output),
       fuel: r.fuel, now: r.now, inputHash: copy(r.inputHash), transcriptHash: copyOrNull(r.transcriptHash),
-      outputHash: copyOrNull(r.outputHash), logs: JSON.parse(r.logs) as string[],
+      outputHash: copyOrNull(r.outputHash), logs: JSON.parse(r.logs) as string[], changes: r.changes, message: r.message,
     };
   }
 
@@ -324,14 +393,19 @@ export class MemoryStore implements Store {
     return v ? copy(v) : null;
   }
 
-  setTrust(subject: Uint8Array, score: bigint): void {
+  trustGet(subject: Uint8Array): bigint | null { this.open(); return this.trust.get(toHex(subject))?.score ?? null; }
+  balanceGet(account: Uint8Array): bigint | null { this.open(); return this.balances.get(toHex(account))?.amount ?? null; }
+
+  setTrust(subject: Uint8Array, score: bigint | null): void {
     this.open();
-    this.trust.set(toHex(subject), { subject: copy(subject), score });
+    if (score === null) this.trust.delete(toHex(subject));
+    else this.trust.set(toHex(subject), { subject: copy(subject), score });
   }
 
-  setBalance(account: Uint8Array, amount: bigint): void {
+  setBalance(account: Uint8Array, amount: bigint | null): void {
     this.open();
-    this.balances.set(toHex(account), { account: copy(account), amount });
+    if (amount === null) this.balances.delete(toHex(account));
+    else this.balances.set(toHex(account), { account: copy(account), amount });
   }
 
   kvSet(moduleId: string, key: Uint8Array, value: Uint8Array | null): void {
@@ -353,13 +427,24 @@ export class MemoryStore implements Store {
       .map((t) => ({ account: copy(t.account), amount: t.amount }));
   }
 
+  allKv(): KvEntry[] {
+    this.open();
+    const out: KvEntry[] = [];
+    for (const [k, value] of this.kv.m) {
+      const cut = k.indexOf('\u0000');
+      out.push({ moduleId: k.slice(0, cut), key: fromHex(k.slice(cut + 1)), value: copy(value) });
+    }
+    // SQLite orders module_id as TEXT (code points) and key as BLOB (bytewise)
+    return out.sort((a, b) => compareText(a.moduleId, b.moduleId) || compareBytes(a.key, b.key));
+  }
+
   // ---- orphans ----
 
   addOrphan(o: Omit<OrphanRecord, 'seq'>): void {
     this.open();
     const idHex = toHex(o.id);
     if (!this.orphans.has(idHex)) {
-      this.orphans.set(idHex, { id: copy(o.id), seq: this.nextOrphanSeq, bytes: copy(o.bytes) });
+      this.orphans.set(idHex, { id: copy(o.id), seq: this.nextOrphanSeq, bytes: copy(o.bytes), holdUntil: o.holdUntil });
       this.nextOrphanSeq++;
     }
     for (const p of o.missing) {
@@ -373,7 +458,7 @@ export class MemoryStore implements Store {
 
   private orphan(o: StoredOrphan): OrphanRecord {
     const missing = [...(this.waitsByChild.members(toHex(o.id))?.values() ?? [])].sort(compareBytes).map(copy);
-    return { id: copy(o.id), seq: o.seq, bytes: copy(o.bytes), missing };
+    return { id: copy(o.id), seq: o.seq, bytes: copy(o.bytes), missing, holdUntil: o.holdUntil };
   }
 
   orphansWaitingFor(parent: Uint8Array): OrphanRecord[] {
@@ -381,6 +466,12 @@ export class MemoryStore implements Store {
     const kids = this.waitsByParent.members(toHex(parent));
     if (!kids) return [];
     return [...kids.keys()].map((k) => this.orphans.get(k)).filter((o): o is StoredOrphan => o !== undefined)
+      .sort((a, b) => a.seq - b.seq).map((o) => this.orphan(o));
+  }
+
+  heldDue(clock: number): OrphanRecord[] {
+    this.open();
+    return [...this.orphans.values()].filter((o) => o.holdUntil !== null && o.holdUntil <= clock)
       .sort((a, b) => a.seq - b.seq).map((o) => this.orphan(o));
   }
 
@@ -433,13 +524,6 @@ export class MemoryStore implements Store {
 
   merklePut(level: number, index: number, hash: Uint8Array): void { this.open(); this.merkle.set(`${level}/${index}`, copy(hash)); }
 
-  putFailedExecution(capsuleId: Uint8Array, bytes: Uint8Array): void { this.open(); this.failed.set(toHex(capsuleId), copy(bytes)); }
-
-  getFailedExecution(capsuleId: Uint8Array): Uint8Array | null {
-    this.open();
-    const b = this.failed.get(toHex(capsuleId));
-    return b ? copy(b) : null;
-  }
 
   getMeta(key: string): string | null { this.open(); return this.meta.get(key) ?? null; }
   setMeta(key: string, value: string): void { this.open(); this.meta.set(key, value); }

@@ -44,5 +44,26 @@ export const MIGRATIONS: string[] = [
   /* 3: verified capsules whose logic trapped are not stored, but their bytes are kept so replay can re-check the trap. */ `
   CREATE TABLE failed_executions (capsule_id BLOB PRIMARY KEY, bytes BLOB NOT NULL);
   `,
+  /*
+   * 4: format 2 and the canonical order (docs/CONVERGENCE.md). Capsules get their depth (order key = created_at,
+   * depth, id) and the statuses pending / awaiting-module / undecryptable; trapped runs are stored in the DAG as
+   * 'failed' (failed_executions goes); runs keep an undo record of their writes and encrypted capsules their
+   * plaintext, so a late capsule rolls later runs back and re-executes them without decrypting again; results count
+   * how often they changed; waiting capsules may be held until the device clock reaches their created_at.
+   */ `
+  ALTER TABLE capsules ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX capsules_pending ON capsules(created_at, depth, id) WHERE status = 'pending';
+  CREATE INDEX capsules_runs ON capsules(created_at, depth, id) WHERE status IN ('executed', 'failed');
+  CREATE INDEX capsules_awaiting ON capsules(logic) WHERE status = 'awaiting-module';
+  ALTER TABLE results ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE results ADD COLUMN message TEXT;
+  CREATE TABLE undo (capsule_id BLOB PRIMARY KEY, data BLOB NOT NULL);
+  CREATE TABLE plaintexts (capsule_id BLOB PRIMARY KEY, bytes BLOB NOT NULL);
+  ALTER TABLE orphans ADD COLUMN hold_until INTEGER;
+  CREATE INDEX orphans_held ON orphans(hold_until) WHERE hold_until IS NOT NULL;
+  DROP TABLE failed_executions;
+  `,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
+/** Schema versions before this one hold format-1 capsules, which format 2 cannot read. */
+export const FIRST_FORMAT2_SCHEMA = 4;

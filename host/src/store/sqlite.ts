@@ -1,9 +1,10 @@
 /** SQLite implementation of `Store` on better-sqlite3 12 (Node only). WAL mode; migrations on open. */
 import Database from 'better-sqlite3';
 import { KapsuleError } from '../errors.ts';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+import { FIRST_FORMAT2_SCHEMA, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import type {
-  AuditRow, CapsuleQuery, CapsuleRecord, CheckpointRow, ModuleRecord, OrphanRecord, ResultRecord, Store,
+  AuditRow, CapsuleQuery, CapsuleRecord, CapsuleStatus, CheckpointRow, KvEntry, ModuleRecord, OrderKey, OrphanRecord,
+  ResultRecord, Store,
 } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -69,9 +70,22 @@ export class SqliteStore implements Store {
       hasCapsule: p('SELECT 1 FROM capsules WHERE id = ?'),
       getCapsule: p('SELECT * FROM capsules WHERE id = ?'),
       parentsOf: p('SELECT parent FROM edges WHERE child = ? ORDER BY parent'),
-      children: p('SELECT c.* FROM edges e JOIN capsules c ON c.id = e.child WHERE e.parent = ? ORDER BY c.id'),
-      insertCapsule: p(`INSERT INTO capsules (id, seq, kind, author_alg, author, channel, created_at, logic, encrypted, status, bytes)
-                        VALUES (@id, @seq, @kind, @author_alg, @author, @channel, @created_at, @logic, @encrypted, @status, @bytes)`),
+      children: p('SELECT c.* FROM edges e JOIN capsules c ON c.id = e.child WHERE e.parent = ? ORDER BY c.created_at, c.depth, c.id'),
+      childrenBefore: p(`SELECT c.* FROM edges e JOIN capsules c ON c.id = e.child
+                         WHERE e.parent = ? AND (c.created_at, c.depth, c.id) < (?, ?, ?) ORDER BY c.created_at, c.depth, c.id`),
+      insertCapsule: p(`INSERT INTO capsules (id, seq, kind, author_alg, author, channel, created_at, depth, logic, encrypted, status, bytes)
+                        VALUES (@id, @seq, @kind, @author_alg, @author, @channel, @created_at, @depth, @logic, @encrypted, @status, @bytes)`),
+      setStatus: p('UPDATE capsules SET status = ? WHERE id = ?'),
+      awaiting: p("SELECT * FROM capsules WHERE status = 'awaiting-module' AND logic = ? ORDER BY created_at, depth, id"),
+      pending: p("SELECT * FROM capsules WHERE status = 'pending' ORDER BY created_at, depth, id LIMIT ?"),
+      lastRun: p("SELECT created_at, depth, id FROM capsules WHERE status IN ('executed', 'failed') ORDER BY created_at DESC, depth DESC, id DESC LIMIT 1"),
+      runsAfter: p(`SELECT * FROM capsules WHERE status IN ('executed', 'failed') AND (created_at, depth, id) > (?, ?, ?)
+                    ORDER BY created_at DESC, depth DESC, id DESC LIMIT ?`),
+      putUndo: p('INSERT OR REPLACE INTO undo (capsule_id, data) VALUES (?, ?)'),
+      getUndo: p('SELECT data FROM undo WHERE capsule_id = ?'),
+      delUndo: p('DELETE FROM undo WHERE capsule_id = ?'),
+      putPlaintext: p('INSERT OR REPLACE INTO plaintexts (capsule_id, bytes) VALUES (?, ?)'),
+      getPlaintext: p('SELECT bytes FROM plaintexts WHERE capsule_id = ?'),
       insertEdge: p('INSERT OR IGNORE INTO edges (child, parent) VALUES (?, ?)'),
       delHead: p('DELETE FROM heads WHERE channel = ? AND id = ?'),
       hasChild: p('SELECT 1 FROM edges WHERE parent = ? LIMIT 1'),
@@ -80,8 +94,8 @@ export class SqliteStore implements Store {
       headsOf: p('SELECT channel, id FROM heads WHERE channel = ? ORDER BY id'),
       count: p('SELECT COUNT(*) AS n FROM capsules'),
       maxSeq: p('SELECT COALESCE(MAX(seq), 0) AS n FROM capsules'),
-      putResult: p(`INSERT OR REPLACE INTO results (capsule_id, module_id, outcome, output, fuel, now, input_hash, transcript_hash, output_hash, logs)
-                    VALUES (@capsule_id, @module_id, @outcome, @output, @fuel, @now, @input_hash, @transcript_hash, @output_hash, @logs)`),
+      putResult: p(`INSERT OR REPLACE INTO results (capsule_id, module_id, outcome, output, fuel, now, input_hash, transcript_hash, output_hash, logs, changes, message)
+                    VALUES (@capsule_id, @module_id, @outcome, @output, @fuel, @now, @input_hash, @transcript_hash, @output_hash, @logs, @changes, @message)`),
       getResult: p('SELECT * FROM results WHERE capsule_id = ?'),
       resultsOfModule: p('SELECT r.* FROM results r JOIN capsules c ON c.id = r.capsule_id WHERE r.module_id = ? ORDER BY c.seq DESC LIMIT ?'),
       addModule: p('INSERT OR IGNORE INTO modules (id, name, version, author, package) VALUES (?, ?, ?, ?, ?)'),
@@ -91,14 +105,18 @@ export class SqliteStore implements Store {
       putCompiled: p('INSERT OR REPLACE INTO compiled_cache (key, bytes) VALUES (?, ?)'),
       trust: p('SELECT score FROM trust WHERE subject = ?'),
       setTrust: p('INSERT OR REPLACE INTO trust (subject, score) VALUES (?, ?)'),
+      delTrust: p('DELETE FROM trust WHERE subject = ?'),
       allTrust: p('SELECT subject, score FROM trust ORDER BY subject'),
       balance: p('SELECT amount FROM balances WHERE account = ?'),
       setBalance: p('INSERT OR REPLACE INTO balances (account, amount) VALUES (?, ?)'),
+      delBalance: p('DELETE FROM balances WHERE account = ?'),
+      allKv: p('SELECT module_id, key, value FROM kv ORDER BY module_id, key'),
       allBalances: p('SELECT account, amount FROM balances ORDER BY account'),
       kvGet: p('SELECT value FROM kv WHERE module_id = ? AND key = ?'),
       kvSet: p('INSERT OR REPLACE INTO kv (module_id, key, value) VALUES (?, ?, ?)'),
       kvDel: p('DELETE FROM kv WHERE module_id = ? AND key = ?'),
-      addOrphan: p('INSERT OR IGNORE INTO orphans (id, seq, bytes) VALUES (?, ?, ?)'),
+      addOrphan: p('INSERT OR IGNORE INTO orphans (id, seq, bytes, hold_until) VALUES (?, ?, ?, ?)'),
+      heldDue: p('SELECT * FROM orphans WHERE hold_until IS NOT NULL AND hold_until <= ? ORDER BY seq'),
       addWait: p('INSERT OR IGNORE INTO orphan_waits (parent, child) VALUES (?, ?)'),
       hasOrphan: p('SELECT 1 FROM orphans WHERE id = ?'),
       waiting: p('SELECT o.* FROM orphan_waits w JOIN orphans o ON o.id = w.child WHERE w.parent = ? ORDER BY o.seq'),
@@ -114,8 +132,6 @@ export class SqliteStore implements Store {
       auditRange: p('SELECT idx, entry, leaf FROM audit WHERE idx >= ? AND idx < ? ORDER BY idx'),
       merkleGet: p('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
       merklePut: p('INSERT OR REPLACE INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
-      putFailed: p('INSERT OR REPLACE INTO failed_executions (capsule_id, bytes) VALUES (?, ?)'),
-      getFailed: p('SELECT bytes FROM failed_executions WHERE capsule_id = ?'),
       getMeta: p('SELECT value FROM meta WHERE key = ?'),
       setMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       addCheckpoint: p('INSERT OR REPLACE INTO checkpoints (size, text) VALUES (?, ?)'),
@@ -153,6 +169,9 @@ export class SqliteStore implements Store {
       throw new KapsuleError('STORE_ERROR', 'store', `database schema version ${v} is newer than this kapsule-rt (${SCHEMA_VERSION})`);
     }
     if (v === SCHEMA_VERSION) return;
+    if (v > 0 && v < FIRST_FORMAT2_SCHEMA && (this.db.prepare('SELECT COUNT(*) AS n FROM capsules').get() as { n: number }).n > 0) {
+      throw new KapsuleError('STORE_ERROR', 'store', `database schema version ${v} holds format-1 capsules, which this kapsule-rt (format 2) cannot read; start a new store and ingest format-2 capsules`);
+    }
     if (readonly) throw new KapsuleError('STORE_ERROR', 'store', `database schema version ${v} needs migration; open it read-write`);
     this.db.transaction(() => {
       for (let i = v; i < SCHEMA_VERSION; i++) this.db.exec(MIGRATIONS[i]);
@@ -214,7 +233,7 @@ export class SqliteStore implements Store {
     const id = u8(r.id);
     return {
       id, seq: r.seq as number, kind: r.kind as string, authorAlg: r.author_alg as string, author: u8(r.author),
-      channel: r.channel as string, createdAt: r.created_at as number, logic: r.logic ? u8(r.logic) : null,
+      channel: r.channel as string, createdAt: r.created_at as number, depth: r.depth as number, logic: r.logic ? u8(r.logic) : null,
       encrypted: r.encrypted === 1, status: r.status as CapsuleRecord['status'],
       parents: (this.st.parentsOf.all(buf(id)) as Row[]).map((x) => u8(x.parent)), bytes: u8(r.bytes),
     };
@@ -241,6 +260,9 @@ export class SqliteStore implements Store {
   children(id: Uint8Array): CapsuleRecord[] {
     return (this.st.children.all(buf(id)) as Row[]).map((r) => this.capsule(r));
   }
+  childrenBefore(id: Uint8Array, key: OrderKey): CapsuleRecord[] {
+    return (this.st.childrenBefore.all(buf(id), key.createdAt, key.depth, buf(key.id)) as Row[]).map((r) => this.capsule(r));
+  }
   topological(channel?: string): CapsuleRecord[] {
     // Parents are always stored before children (orphans wait), so ingest order is a topological order.
     const sql = `SELECT * FROM capsules ${channel !== undefined ? 'WHERE channel = ?' : ''} ORDER BY seq`;
@@ -255,7 +277,7 @@ export class SqliteStore implements Store {
     const seq = this.nextSeq++;
     this.st.insertCapsule.run({
       id: buf(c.id), seq, kind: c.kind, author_alg: c.authorAlg, author: buf(c.author), channel: c.channel,
-      created_at: c.createdAt, logic: c.logic ? buf(c.logic) : null, encrypted: c.encrypted ? 1 : 0,
+      created_at: c.createdAt, depth: c.depth, logic: c.logic ? buf(c.logic) : null, encrypted: c.encrypted ? 1 : 0,
       status: c.status, bytes: buf(c.bytes),
     });
     for (const p of c.parents) {
@@ -266,13 +288,41 @@ export class SqliteStore implements Store {
     return seq;
   }
   countCapsules(): number { return (this.st.count.get() as { n: number }).n; }
+  setStatus(id: Uint8Array, status: CapsuleStatus): void { this.st.setStatus.run(status, buf(id)); }
+  awaitingModule(moduleId: Uint8Array): CapsuleRecord[] {
+    return (this.st.awaiting.all(buf(moduleId)) as Row[]).map((r) => this.capsule(r));
+  }
+
+  pendingRuns(limit: number): CapsuleRecord[] {
+    return (this.st.pending.all(limit) as Row[]).map((r) => this.capsule(r));
+  }
+  lastRun(): OrderKey | null {
+    const r = this.st.lastRun.get() as Row | undefined;
+    return r ? { createdAt: r.created_at as number, depth: r.depth as number, id: u8(r.id) } : null;
+  }
+  runsAfter(key: OrderKey, limit: number): CapsuleRecord[] {
+    return (this.st.runsAfter.all(key.createdAt, key.depth, buf(key.id), limit) as Row[]).map((r) => this.capsule(r));
+  }
+  putUndo(capsuleId: Uint8Array, data: Uint8Array): void { this.st.putUndo.run(buf(capsuleId), buf(data)); }
+  takeUndo(capsuleId: Uint8Array): Uint8Array | null {
+    const r = this.st.getUndo.get(buf(capsuleId)) as Row | undefined;
+    if (!r) return null;
+    this.st.delUndo.run(buf(capsuleId));
+    return u8(r.data);
+  }
+  putPlaintext(capsuleId: Uint8Array, bytes: Uint8Array): void { this.st.putPlaintext.run(buf(capsuleId), buf(bytes)); }
+  getPlaintext(capsuleId: Uint8Array): Uint8Array | null {
+    const r = this.st.getPlaintext.get(buf(capsuleId)) as Row | undefined;
+    return r ? u8(r.bytes) : null;
+  }
 
   putResult(r: ResultRecord): void {
     this.st.putResult.run({
       capsule_id: buf(r.capsuleId), module_id: buf(r.moduleId), outcome: r.outcome,
       output: r.output ? buf(r.output) : null, fuel: r.fuel.toString(), now: Number(r.now),
       input_hash: buf(r.inputHash), transcript_hash: r.transcriptHash ? buf(r.transcriptHash) : null,
-      output_hash: r.outputHash ? buf(r.outputHash) : null, logs: JSON.stringify(r.logs),
+      output_hash: r.outputHash ? buf(r.outputHash) : null, logs: JSON.stringify(r.logs), changes: r.changes,
+      message: r.message,
     });
   }
   private result(r: Row): ResultRecord {
@@ -281,6 +331,7 @@ export class SqliteStore implements Store {
       output: r.output ? u8(r.output) : null, fuel: BigInt(r.fuel as string), now: BigInt(r.now as number),
       inputHash: u8(r.input_hash), transcriptHash: r.transcript_hash ? u8(r.transcript_hash) : null,
       outputHash: r.output_hash ? u8(r.output_hash) : null, logs: JSON.parse(r.logs as string) as string[],
+      changes: r.changes as number, message: (r.message as string | null) ?? null,
     };
   }
   getResult(capsuleId: Uint8Array): ResultRecord | null {
@@ -320,8 +371,22 @@ export class SqliteStore implements Store {
     const r = this.st.kvGet.get(moduleId, buf(key)) as Row | undefined;
     return r ? u8(r.value) : null;
   }
-  setTrust(subject: Uint8Array, score: bigint): void { this.st.setTrust.run(buf(subject), score.toString()); }
-  setBalance(account: Uint8Array, amount: bigint): void { this.st.setBalance.run(buf(account), amount.toString()); }
+  trustGet(subject: Uint8Array): bigint | null {
+    const r = this.st.trust.get(buf(subject)) as Row | undefined;
+    return r ? BigInt(r.score as string) : null;
+  }
+  balanceGet(account: Uint8Array): bigint | null {
+    const r = this.st.balance.get(buf(account)) as Row | undefined;
+    return r ? BigInt(r.amount as string) : null;
+  }
+  setTrust(subject: Uint8Array, score: bigint | null): void {
+    if (score === null) this.st.delTrust.run(buf(subject));
+    else this.st.setTrust.run(buf(subject), score.toString());
+  }
+  setBalance(account: Uint8Array, amount: bigint | null): void {
+    if (amount === null) this.st.delBalance.run(buf(account));
+    else this.st.setBalance.run(buf(account), amount.toString());
+  }
   kvSet(moduleId: string, key: Uint8Array, value: Uint8Array | null): void {
     if (value === null) this.st.kvDel.run(moduleId, buf(key));
     else this.st.kvSet.run(moduleId, buf(key), buf(value));
@@ -332,19 +397,29 @@ export class SqliteStore implements Store {
   allBalances(): { account: Uint8Array; amount: bigint }[] {
     return (this.st.allBalances.all() as Row[]).map((r) => ({ account: u8(r.account), amount: BigInt(r.amount as string) }));
   }
+  allKv(): KvEntry[] {
+    return (this.st.allKv.all() as Row[]).map((r) => ({ moduleId: r.module_id as string, key: u8(r.key), value: u8(r.value) }));
+  }
 
   addOrphan(o: Omit<OrphanRecord, 'seq'>): void {
-    if (this.st.addOrphan.run(buf(o.id), this.nextOrphanSeq, buf(o.bytes)).changes === 1) { this.nextOrphanSeq++; this.orphanCount++; }
+    if (this.st.addOrphan.run(buf(o.id), this.nextOrphanSeq, buf(o.bytes), o.holdUntil).changes === 1) { this.nextOrphanSeq++; this.orphanCount++; }
     for (const p of o.missing) this.st.addWait.run(buf(p), buf(o.id));
   }
   hasOrphan(id: Uint8Array): boolean { return this.orphansPossible() && this.st.hasOrphan.get(buf(id)) !== undefined; }
   private orphan(r: Row): OrphanRecord {
     const id = u8(r.id);
-    return { id, seq: r.seq as number, bytes: u8(r.bytes), missing: (this.st.waitsOf.all(buf(id)) as Row[]).map((x) => u8(x.parent)) };
+    return {
+      id, seq: r.seq as number, bytes: u8(r.bytes), missing: (this.st.waitsOf.all(buf(id)) as Row[]).map((x) => u8(x.parent)),
+      holdUntil: (r.hold_until as number | null) ?? null,
+    };
   }
   orphansWaitingFor(parent: Uint8Array): OrphanRecord[] {
     if (!this.orphansPossible()) return [];
     return (this.st.waiting.all(buf(parent)) as Row[]).map((r) => this.orphan(r));
+  }
+  heldDue(clock: number): OrphanRecord[] {
+    if (!this.orphansPossible()) return [];
+    return (this.st.heldDue.all(clock) as Row[]).map((r) => this.orphan(r));
   }
   removeOrphan(id: Uint8Array): void { this.st.delWaits.run(buf(id)); this.orphanCount -= this.st.delOrphan.run(buf(id)).changes; }
   listOrphans(): OrphanRecord[] { return (this.st.listOrphans.all() as Row[]).map((r) => this.orphan(r)); }
@@ -369,11 +444,6 @@ export class SqliteStore implements Store {
     this.st.merklePut.run(level, index, buf(hash));
     if (this.merkleRecent.size >= 1024) this.merkleRecent.clear();
     this.merkleRecent.set(`${level}/${index}`, hash.slice());
-  }
-  putFailedExecution(capsuleId: Uint8Array, bytes: Uint8Array): void { this.st.putFailed.run(buf(capsuleId), buf(bytes)); }
-  getFailedExecution(capsuleId: Uint8Array): Uint8Array | null {
-    const r = this.st.getFailed.get(buf(capsuleId)) as Row | undefined;
-    return r ? u8(r.bytes) : null;
   }
   getMeta(key: string): string | null {
     const r = this.st.getMeta.get(key) as Row | undefined;

@@ -2,26 +2,45 @@
  * The storage interface the portable core talks to. The pipeline never imports better-sqlite3: Node uses
  * `SqliteStore` (store/sqlite.ts); a browser build supplies its own implementation (store/memory.ts).
  * All methods are synchronous; `transaction(fn)` runs fn atomically (all or nothing).
+ *
+ * `Store` is the union of small faces, one per concern, so a feature touches one of them: the DAG (`DagStore`), the
+ * runs in canonical order (`RunStore`), module state (`StateStore`), capsules waiting to enter the DAG
+ * (`WaitingStore`), modules (`ModuleStore`) and the audit log (`AuditStore`).
  */
 
 export type CapsuleStatus =
-  /** Verified and stored; no logic, or logic not applicable. */
+  /** In the DAG; no logic to run. */
   | 'stored'
-  /** Logic ran and succeeded; a result row exists. */
+  /** Runnable and not (yet, or no longer) executed at its place in the canonical order. */
+  | 'pending'
+  /** Its run succeeded; a result row exists. */
   | 'executed'
-  /** Logic ran and trapped deterministically (result row holds the code); the capsule itself is valid. */
+  /** Its run trapped deterministically (the result row holds the code); the capsule itself is valid. */
   | 'failed'
-  /** Stored as ciphertext: this device holds no recipient key. */
-  | 'not-recipient';
+  /** Its logic names a module this device does not hold; it runs in its canonical place when the module arrives. */
+  | 'awaiting-module'
+  /** Encrypted, and no stanza names this device: stored as ciphertext, never executed. */
+  | 'not-recipient'
+  /** A stanza names this device but does not open, or the payload fails its key commitment: stored, not executed. */
+  | 'undecryptable';
 
-export interface CapsuleRecord {
-  id: Uint8Array;
+export const CAPSULE_STATUSES: readonly CapsuleStatus[] = [
+  'stored', 'pending', 'executed', 'failed', 'awaiting-module', 'not-recipient', 'undecryptable',
+];
+
+/**
+ * A capsule's place in the canonical order: (created_at, depth, id). depth = 0 for a capsule without parents, else
+ * 1 + the largest depth of its parents; since created_at never decreases along an edge (docs/CONVERGENCE.md), the
+ * order puts every parent before its children.
+ */
+export interface OrderKey { createdAt: number; depth: number; id: Uint8Array }
+
+export interface CapsuleRecord extends OrderKey {
   seq: number;
   kind: string;
   authorAlg: string;
   author: Uint8Array;
   channel: string;
-  createdAt: number;
   logic: Uint8Array | null;
   encrypted: boolean;
   status: CapsuleStatus;
@@ -41,9 +60,14 @@ export interface ResultRecord {
   transcriptHash: Uint8Array | null;
   outputHash: Uint8Array | null;
   logs: string[];
+  /** How many times a re-execution changed this result (outcome, output or fuel) after its first run. */
+  changes: number;
+  /** The error message of a failed run (display only: the outcome code is what is compared). */
+  message: string | null;
 }
 
 export interface ModuleRecord {
+  /** The module id: SHA-256 of the signed manifest. */
   id: Uint8Array;
   name: string;
   version: string;
@@ -51,7 +75,11 @@ export interface ModuleRecord {
   package: Uint8Array;
 }
 
-export interface OrphanRecord { id: Uint8Array; bytes: Uint8Array; missing: Uint8Array[]; seq: number }
+/**
+ * A verified capsule that is not in the DAG yet: it waits for parents (`missing`), or until the device clock
+ * reaches its created_at (`holdUntil`, ms; null for an orphan).
+ */
+export interface OrphanRecord { id: Uint8Array; bytes: Uint8Array; missing: Uint8Array[]; seq: number; holdUntil: number | null }
 
 export interface AuditRow { index: number; entry: Uint8Array; leaf: Uint8Array }
 
@@ -67,7 +95,94 @@ export interface CapsuleQuery {
   order?: 'desc' | 'asc';
 }
 
-export interface Store {
+export interface KvEntry { moduleId: string; key: Uint8Array; value: Uint8Array }
+
+export interface DagStore {
+  hasCapsule(id: Uint8Array): boolean;
+  getCapsule(id: Uint8Array): CapsuleRecord | null;
+  findCapsules(q: CapsuleQuery): CapsuleRecord[];
+  /** Capsules whose parents include `id`, in canonical order. */
+  children(id: Uint8Array): CapsuleRecord[];
+  /** Children of `id` that sort before `key` in the canonical order (what a run at `key` may see), in that order. */
+  childrenBefore(id: Uint8Array, key: OrderKey): CapsuleRecord[];
+  /** Every capsule (or all of a channel), parents before children (in arrival order). */
+  topological(channel?: string): CapsuleRecord[];
+  heads(channel?: string): { channel: string; id: Uint8Array }[];
+  insertCapsule(c: Omit<CapsuleRecord, 'seq'>): number;
+  setStatus(id: Uint8Array, status: CapsuleStatus): void;
+  countCapsules(): number;
+  /** Capsules with status 'awaiting-module' whose logic is `moduleId`. */
+  awaitingModule(moduleId: Uint8Array): CapsuleRecord[];
+}
+
+export interface RunStore {
+  /** The first `limit` capsules with status 'pending', in canonical order. */
+  pendingRuns(limit: number): CapsuleRecord[];
+  /** The canonical key of the last run (status 'executed' or 'failed'), or null when nothing ran. */
+  lastRun(): OrderKey | null;
+  /** Runs (status 'executed' or 'failed') that sort after `key`, last first, at most `limit`. */
+  runsAfter(key: OrderKey, limit: number): CapsuleRecord[];
+  putResult(r: ResultRecord): void;
+  getResult(capsuleId: Uint8Array): ResultRecord | null;
+  resultsOfModule(moduleId: Uint8Array, limit?: number): ResultRecord[];
+  /** The before-images of one run's writes (order/undo.ts), to roll it back. */
+  putUndo(capsuleId: Uint8Array, data: Uint8Array): void;
+  /** Returns and deletes a run's undo record (null: the run wrote nothing). */
+  takeUndo(capsuleId: Uint8Array): Uint8Array | null;
+  /** Plaintext of an encrypted capsule this device opened, kept so a re-execution never decrypts again. */
+  putPlaintext(capsuleId: Uint8Array, bytes: Uint8Array): void;
+  getPlaintext(capsuleId: Uint8Array): Uint8Array | null;
+}
+
+export interface StateStore {
+  /** Reads: 0 (or null for kv) when unknown. */
+  trustScore(subject: Uint8Array): bigint;
+  balance(account: Uint8Array): bigint;
+  kvGet(moduleId: string, key: Uint8Array): Uint8Array | null;
+  /** Exact reads for before-images: null when no row exists (a row holding 0 is not the same state). */
+  trustGet(subject: Uint8Array): bigint | null;
+  balanceGet(account: Uint8Array): bigint | null;
+  /** Writes: null deletes the row. */
+  setTrust(subject: Uint8Array, score: bigint | null): void;
+  setBalance(account: Uint8Array, amount: bigint | null): void;
+  kvSet(moduleId: string, key: Uint8Array, value: Uint8Array | null): void;
+  allTrust(): { subject: Uint8Array; score: bigint }[];
+  allBalances(): { account: Uint8Array; amount: bigint }[];
+  /** Every kv entry, ordered by (module id, key). */
+  allKv(): KvEntry[];
+}
+
+export interface WaitingStore {
+  addOrphan(o: Omit<OrphanRecord, 'seq'>): void;
+  hasOrphan(id: Uint8Array): boolean;
+  /** Orphans waiting for `parent`, in arrival order. */
+  orphansWaitingFor(parent: Uint8Array): OrphanRecord[];
+  /** Held capsules whose holdUntil ≤ `clock`, in arrival order. */
+  heldDue(clock: number): OrphanRecord[];
+  removeOrphan(id: Uint8Array): void;
+  listOrphans(): OrphanRecord[];
+}
+
+export interface ModuleStore {
+  addModule(m: ModuleRecord): boolean;
+  getModule(id: Uint8Array): ModuleRecord | null;
+  listModules(): ModuleRecord[];
+  getCompiled(key: string): Uint8Array | undefined;
+  putCompiled(key: string, bytes: Uint8Array): void;
+}
+
+export interface AuditStore {
+  appendAudit(entry: Uint8Array, leaf: Uint8Array): number;
+  auditSize(): number;
+  auditRange(from: number, to: number): AuditRow[];
+  merkleGet(level: number, index: number): Uint8Array | undefined;
+  merklePut(level: number, index: number, hash: Uint8Array): void;
+  addCheckpoint(c: CheckpointRow): void;
+  checkpoints(): CheckpointRow[];
+  latestCheckpoint(): CheckpointRow | null;
+}
+
+export interface Store extends DagStore, RunStore, StateStore, WaitingStore, ModuleStore, AuditStore {
   /** Runs fn atomically; nested calls behave like savepoints (a caught inner failure undoes only the inner part). */
   transaction<T>(fn: () => T): T;
   /**
@@ -77,55 +192,16 @@ export interface Store {
    */
   batch<T>(fn: () => T): T;
   close(): void;
-
-  hasCapsule(id: Uint8Array): boolean;
-  getCapsule(id: Uint8Array): CapsuleRecord | null;
-  findCapsules(q: CapsuleQuery): CapsuleRecord[];
-  /** Capsules whose parents include `id`, ordered by id. */
-  children(id: Uint8Array): CapsuleRecord[];
-  /** Every capsule reachable from `roots` through parents (or all of a channel), parents before children. */
-  topological(channel?: string): CapsuleRecord[];
-  heads(channel?: string): { channel: string; id: Uint8Array }[];
-  insertCapsule(c: Omit<CapsuleRecord, 'seq'>): number;
-  countCapsules(): number;
-
-  putResult(r: ResultRecord): void;
-  getResult(capsuleId: Uint8Array): ResultRecord | null;
-  resultsOfModule(moduleId: Uint8Array, limit?: number): ResultRecord[];
-
-  addModule(m: ModuleRecord): boolean;
-  getModule(id: Uint8Array): ModuleRecord | null;
-  listModules(): ModuleRecord[];
-  getCompiled(key: string): Uint8Array | undefined;
-  putCompiled(key: string, bytes: Uint8Array): void;
-
-  trustScore(subject: Uint8Array): bigint;
-  balance(account: Uint8Array): bigint;
-  kvGet(moduleId: string, key: Uint8Array): Uint8Array | null;
-  setTrust(subject: Uint8Array, score: bigint): void;
-  setBalance(account: Uint8Array, amount: bigint): void;
-  kvSet(moduleId: string, key: Uint8Array, value: Uint8Array | null): void;
-  allTrust(): { subject: Uint8Array; score: bigint }[];
-  allBalances(): { account: Uint8Array; amount: bigint }[];
-
-  addOrphan(o: Omit<OrphanRecord, 'seq'>): void;
-  hasOrphan(id: Uint8Array): boolean;
-  /** Orphans waiting for `parent`, in arrival order. */
-  orphansWaitingFor(parent: Uint8Array): OrphanRecord[];
-  removeOrphan(id: Uint8Array): void;
-  listOrphans(): OrphanRecord[];
-
-  appendAudit(entry: Uint8Array, leaf: Uint8Array): number;
-  auditSize(): number;
-  auditRange(from: number, to: number): AuditRow[];
-  merkleGet(level: number, index: number): Uint8Array | undefined;
-  merklePut(level: number, index: number, hash: Uint8Array): void;
-  /** Bytes of a verified capsule whose execution trapped (kept for replay only; not part of the DAG). */
-  putFailedExecution(capsuleId: Uint8Array, bytes: Uint8Array): void;
-  getFailedExecution(capsuleId: Uint8Array): Uint8Array | null;
   getMeta(key: string): string | null;
   setMeta(key: string, value: string): void;
-  addCheckpoint(c: CheckpointRow): void;
-  checkpoints(): CheckpointRow[];
-  latestCheckpoint(): CheckpointRow | null;
+}
+
+/** Canonical order: created_at, then depth, then id bytewise. */
+export function compareKeys(a: OrderKey, b: OrderKey): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  if (a.depth !== b.depth) return a.depth < b.depth ? -1 : 1;
+  const x = a.id, y = b.id;
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }

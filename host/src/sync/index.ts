@@ -64,8 +64,10 @@ export function importSnapshot(rt: Runtime, b: CryptoBackend, bytes: Uint8Array)
       const m = rt.addModule(r.bytes);
       if (m.added) report.modules.added++; else report.modules.present++;
     } catch (e) {
-      if (!(e instanceof KapsuleError)) throw e;
-      report.modules.rejected.push({ offset: r.offset, code: e.code, message: e.message });
+      // one hostile module is that module's rejection, never the end of the import
+      const err = e instanceof KapsuleError ? e
+        : new KapsuleError('MODULE_INVALID', 'sync', `module could not be added: ${String((e as Error)?.message ?? e).slice(0, 200)}`, { internal: true });
+      report.modules.rejected.push({ offset: r.offset, code: err.code, message: err.message });
     }
   }
   const count = (x: IngestResult) => {

@@ -19,7 +19,8 @@ export type VerifiedCapsule = ParsedCapsule & {
 };
 
 export type VerifiedModulePackage = ParsedModulePackage & {
-  /** SHA-256 of the original wasm bytes (= manifest.moduleId). */
+  /** The module id: SHA-256 of the signed manifest (wasm hash + limits + author). What a capsule's logic names. */
+  readonly id: Uint8Array;
   readonly idHex: string;
   readonly [verified]: true;
 };
@@ -56,15 +57,21 @@ export function verifyCapsule(backend: CryptoBackend, bytes: Uint8Array): Verifi
   return verifyParsedCapsule(backend, parseCapsule(bytes));
 }
 
+/** A module's id: SHA-256 of its manifest bytes (docs/FORMAT.md §3). */
+export function moduleId(backend: CryptoBackend, manifestBytes: Uint8Array): Uint8Array {
+  return backend.sha256(manifestBytes);
+}
+
 export function verifyParsedModule(backend: CryptoBackend, parsed: ParsedModulePackage): VerifiedModulePackage {
-  if (!equalBytes(backend.sha256(parsed.wasm), parsed.manifest.moduleId)) {
-    throw new KapsuleError('SIGNATURE_INVALID', 'verify', 'wasm bytes do not match the signed module id');
+  if (!equalBytes(backend.sha256(parsed.wasm), parsed.manifest.wasmHash)) {
+    throw new KapsuleError('SIGNATURE_INVALID', 'verify', 'wasm bytes do not match the signed wasm hash');
   }
   const msg = pae(SIGNING_TYPES.moduleManifest, parsed.manifestBytes);
   if (!backend.verify(parsed.manifest.sigAlg, parsed.manifest.author, msg, parsed.signature)) {
     throw new KapsuleError('SIGNATURE_INVALID', 'verify', 'module manifest signature does not verify for the author key');
   }
-  return Object.assign(parsed, { idHex: toHex(parsed.manifest.moduleId) }) as VerifiedModulePackage;
+  const id = moduleId(backend, parsed.manifestBytes);
+  return Object.assign(parsed, { id, idHex: toHex(id) }) as VerifiedModulePackage;
 }
 
 export function verifyModulePackage(backend: CryptoBackend, bytes: Uint8Array): VerifiedModulePackage {

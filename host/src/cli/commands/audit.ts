@@ -93,14 +93,15 @@ export function auditCheckpointCommand(io: CliIO, a: ParsedArgs): CommandResult 
 }
 
 export async function auditReplayCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Promise<CommandResult> {
-  const { replayAuditLog } = await import('../../audit/replay.ts');
+  const { replayAuditLog } = await import('../../replay.ts');
+  const { instrument } = await import('../../execute/instrument.ts');
   const { loadSecretIdentity } = await import('../../keys-node.ts');
   const keyPath = str(a, 'key');
   const identity = keyPath !== undefined ? loadSecretIdentity(b, resolve(io.cwd, keyPath)) : null;
   const source = openStore(io, a);
   const fresh = new SqliteStore(':memory:');
   try {
-    const r = replayAuditLog(b, source, fresh, identity, { from: int(a, 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0 });
+    const r = replayAuditLog(b, source, fresh, identity, { from: int(a, 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0, instrumenter: instrument });
     const json = { identical: r.ok, entries: r.entries, executions: r.executions, skipped: r.skipped, divergences: r.divergences };
     const text = [
       `replayed ${r.entries} entries: ${r.executions} execution(s) compared, ${r.divergences.length} divergence(s), ${r.skipped.length} skipped`,

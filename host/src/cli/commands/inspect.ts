@@ -24,7 +24,7 @@ export function loadArtifact(b: CryptoBackend, bytes: Uint8Array): Loaded {
   const head = bytes.subarray(0, 4);
   if (head.length === 4 && equalBytes(head, MODULE_MAGIC)) {
     const p = parseModulePackage(bytes);
-    return { type: 'module', describe: describeModule(p), verify: () => { verifyParsedModule(b, p); } };
+    return { type: 'module', describe: describeModule(p, (x) => b.sha256(x)), verify: () => { verifyParsedModule(b, p); } };
   }
   if (head.length < 4 || !equalBytes(head, CAPSULE_MAGIC)) {
     throw new KapsuleError('FORMAT_INVALID', 'parse', 'not a .kapsule or .kmod file (unknown magic)');

@@ -96,6 +96,11 @@ function resultText(r: IngestResult): string {
   return lines.join('\n');
 }
 
+/** Exit status 1: rejected, its run failed, its stanza did not open, or its run could not complete (TIMEOUT). */
+function failedStatus(r: IngestResult): boolean {
+  return r.status === 'rejected' || r.status === 'failed' || r.status === 'undecryptable' || (r.status === 'pending' && r.error !== undefined);
+}
+
 export function runCommandImpl(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
   if (a.positionals.length !== 1) usage('run expects exactly one <file.kapsule>');
   const bytes = readInput(io, a.positionals[0]);
@@ -105,7 +110,7 @@ export function runCommandImpl(io: CliIO, a: ParsedArgs, b: CryptoBackend): Comm
     if (nowArg !== undefined && !/^\d+$/.test(nowArg)) usage('--now must be milliseconds since the epoch');
     const r = rt.ingest(bytes, nowArg !== undefined ? { now: BigInt(nowArg) } : {});
     rt.checkpoint();
-    const status = r.status === 'rejected' ? 1 : 0;
+    const status = failedStatus(r) ? 1 : 0;
     return { status, json: resultJson(r), text: resultText(r), error: r.error };
   });
 }
@@ -122,8 +127,10 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
     const quiet = bool(a, 'json');
     const tty = io.isTTY && !quiet;
     const t0 = performance.now();
+    let anyFailed = false;
     const tally = (r: IngestResult) => {
       counts[r.status] = (counts[r.status] ?? 0) + 1;
+      if (failedStatus(r)) anyFailed = true;
       if (r.error) rejected[r.error.code] = (rejected[r.error.code] ?? 0) + 1;
       for (const x of r.resolved ?? []) tally(x);
     };
@@ -162,8 +169,32 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
       ...Object.entries(rejected).sort().map(([k, v]) => `  rejected ${k}: ${v}`),
       `  pending orphans ${pending}`,
     ].join('\n');
-    const anyRejected = (counts.rejected ?? 0) > 0;
+    const anyRejected = anyFailed;
     return { status: anyRejected ? 1 : 0, json: { summary, capsules: items }, text, ...(anyRejected ? {} : {}) };
+  });
+}
+
+export function queryCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+  if (a.positionals.length !== 1) usage('query expects exactly one <module id|name>');
+  if (str(a, 'input') !== undefined && str(a, 'input-file') !== undefined) usage('give --input or --input-file, not both');
+  const file = str(a, 'input-file');
+  const input = file !== undefined ? readInput(io, file) : new TextEncoder().encode(str(a, 'input') ?? '{}');
+  const nowArg = str(a, 'now');
+  if (nowArg !== undefined && !/^\d+$/.test(nowArg)) usage('--now must be milliseconds since the epoch');
+  return withRuntime(io, a, b, false, (rt) => {
+    const want = a.positionals[0];
+    let id = want;
+    if (!/^[0-9a-f]{64}$/.test(want)) {
+      const named = rt.store.listModules().filter((m) => m.name === want);
+      if (named.length === 0) throw new KapsuleError('NOT_FOUND', 'execute', `no module named "${want}" in the store (kapsule module add <file.kmod>)`);
+      if (named.length > 1) usage(`${named.length} modules are named "${want}": give the module id (${named.map((m) => toHex(m.id).slice(0, 12)).join(', ')}…)`);
+      id = toHex(named[0].id);
+    }
+    const now = nowArg !== undefined ? BigInt(nowArg) : BigInt(Date.now());
+    const r = rt.queryModule(id, input, { now });
+    const d = decodeForDisplay(r.output);
+    const json = { module: id, now, fuel: r.fuel, result: d.value, result_encoding: d.encoding, ...(r.logs.length ? { logs: r.logs } : {}) };
+    return { status: 0, json, text: d.encoding === 'json' ? JSON.stringify(d.value, null, 2) : String(d.value) };
   });
 }
 
@@ -204,10 +235,12 @@ export function showCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Command
       d.result = {
         module: toHex(c.result.moduleId), outcome: c.result.outcome, fuel: c.result.fuel, now: c.result.now,
         output: out?.value ?? null, output_encoding: out?.encoding ?? null, logs: c.result.logs,
+        // how many times re-execution in canonical order changed it since its first run (audit: result_changed)
+        changes: c.result.changes,
       };
     }
     const text = renderText({ ...d, result: undefined }) + (c.result
-      ? `result    ${JSON.stringify((d.result as Record<string, unknown>).output)}\nfuel      ${c.result.fuel}\nmodule    ${toHex(c.result.moduleId)}\n`
+      ? `result    ${JSON.stringify((d.result as Record<string, unknown>).output)}\nfuel      ${c.result.fuel}\nmodule    ${toHex(c.result.moduleId)}\nchanged   ${c.result.changes} time(s) since its first run\n`
       : '');
     return { status: 0, json: d, text };
   });

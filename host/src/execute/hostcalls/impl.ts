@@ -187,6 +187,8 @@ export class HostEnv {
       },
       get_capsule_metadata: (outPtr: number, outCap: number): number => {
         const rs = this.rs();
+        this.range(rs, 'get_capsule_metadata', outPtr, outCap); // checked on the status path too (see deliver)
+        if (rs.input.capsule === null) return this.status(rs, S.get_capsule_metadata, I.get_capsule_metadata, [outPtr, outCap], EMPTY, STATUS.ABSENT);
         rs.metaBytes ??= encodeMeta(rs.input.capsule);
         return this.deliver(rs, S.get_capsule_metadata, I.get_capsule_metadata, [outPtr, outCap], EMPTY, rs.metaBytes, outPtr, outCap);
       },
@@ -254,6 +256,7 @@ export class HostEnv {
       },
       set_trust_score: (ptr: number, len: number, score: bigint): number => {
         const rs = this.rs();
+        this.writable(rs, 'set_trust_score');
         const subject = this.id(rs, 'set_trust_score', ptr, len, 1, L.maxIdBytes);
         if (score < 0n) fault('set_trust_score', `score ${score} is negative`);
         this.charge(rs, S.set_trust_score, subject.length);
@@ -272,6 +275,7 @@ export class HostEnv {
       },
       set_balance: (ptr: number, len: number, amount: bigint): number => {
         const rs = this.rs();
+        this.writable(rs, 'set_balance');
         const account = this.id(rs, 'set_balance', ptr, len, 1, L.maxIdBytes);
         if (amount < 0n) fault('set_balance', `amount ${BigInt.asUintN(64, amount)} is >= 2^63`);
         this.charge(rs, S.set_balance, account.length);
@@ -291,6 +295,7 @@ export class HostEnv {
       },
       kv_set: (keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): number => {
         const rs = this.rs();
+        this.writable(rs, 'kv_set');
         const key = this.id(rs, 'kv_set', keyPtr, keyLen, 0, L.maxKvKeyBytes);
         if (valueLen >>> 0 > L.maxKvValueBytes) fault('kv_set', `value of ${valueLen >>> 0} bytes exceeds ${L.maxKvValueBytes}`, { len: valueLen >>> 0 });
         const value = this.range(rs, 'kv_set', valuePtr, valueLen);
@@ -304,6 +309,7 @@ export class HostEnv {
       },
       kv_delete: (keyPtr: number, keyLen: number): number => {
         const rs = this.rs();
+        this.writable(rs, 'kv_delete');
         const key = this.id(rs, 'kv_delete', keyPtr, keyLen, 0, L.maxKvKeyBytes);
         const hex = toHex(key);
         if (!rs.writes.kv.has(hex) && rs.writes.kv.size >= L.maxKvWrites) fault('kv_delete', `more than ${L.maxKvWrites} keys written in one run`);
@@ -321,6 +327,11 @@ export class HostEnv {
         rs.transcript.record(I.log, [ptr, len], line, EMPTY, 0);
       },
     };
+  }
+
+  /** A query (the read-only entry point) may not write: any write hostcall faults. */
+  private writable(rs: RunState, name: string): void {
+    if (rs.input.entry === 'query') fault(name, 'a query is read-only: it may not write state');
   }
 
   private pushLog(rs: RunState, line: string): void {
