@@ -8,6 +8,7 @@ import type { CryptoBackend } from '../crypto/types.ts';
 import type { Store, CapsuleRecord } from '../store/types.ts';
 import type { Runtime } from '../runtime.ts';
 import type { IngestResult } from '../pipeline.ts';
+import { parseCapsule } from '../parse/capsule.ts';
 import { decodeSnapshot, encodeSnapshot, type SnapshotManifest, type SnapshotProblem } from './snapshot.ts';
 
 /** Ids of `seeds` and all their ancestors that `store` holds. */
@@ -32,8 +33,19 @@ export function missingFor(store: Store, theirHeads: Uint8Array[], channel?: str
   return store.topological(channel).filter((c) => !known.has(toHex(c.id)));
 }
 
+/**
+ * Capsules this store holds outside the DAG (waiting for a parent or for the clock), in arrival order. A device
+ * passes them on too: the receiver may hold the missing parent, and otherwise nobody could ever complete the DAG.
+ */
+export function waitingCapsules(store: Store, channel?: string): { id: Uint8Array; bytes: Uint8Array }[] {
+  return store.listOrphans()
+    .filter((o) => channel === undefined || parseCapsule(o.bytes).core.channel === channel)
+    .map((o) => ({ id: o.id, bytes: o.bytes }));
+}
+
 export function exportSnapshot(b: CryptoBackend, store: Store, opts: { channel?: string; since?: Uint8Array[] } = {}): { bytes: Uint8Array; manifest: SnapshotManifest } {
-  const capsules = missingFor(store, opts.since ?? [], opts.channel);
+  const capsules: { logic: Uint8Array | null; bytes: Uint8Array }[] = missingFor(store, opts.since ?? [], opts.channel);
+  for (const w of waitingCapsules(store, opts.channel)) capsules.push({ logic: parseCapsule(w.bytes).core.logic, bytes: w.bytes });
   const moduleIds = [...new Set(capsules.filter((c) => c.logic).map((c) => toHex(c.logic!)))].sort();
   const modules = moduleIds.map((id) => store.getModule(fromHex(id))).filter((m) => m !== null);
   const manifest: SnapshotManifest = {
@@ -118,8 +130,13 @@ export function syncPair(a: Runtime, b: Runtime): PairSyncReport {
   let questions = 0;
   const oneWay = (from: Runtime, to: Runtime) => {
     const hw = haveWant(from.store, to.store);
-    const missing = hw.missing;
+    const missing: { logic: Uint8Array | null; bytes: Uint8Array }[] = hw.missing;
     questions += hw.questions;
+    // and what `from` holds outside its DAG (orphans, held capsules) that `to` lacks
+    for (const w of waitingCapsules(from.store)) {
+      questions++;
+      if (!to.store.hasCapsule(w.id) && !to.store.hasOrphan(w.id)) missing.push({ logic: parseCapsule(w.bytes).core.logic, bytes: w.bytes });
+    }
     const mods = [...new Set(missing.filter((c) => c.logic && !to.store.getModule(c.logic)).map((c) => toHex(c.logic!)))];
     for (const id of mods) {
       const m = from.store.getModule(fromHex(id));
