@@ -19,15 +19,15 @@ export const LIMIT_MAX_LOG_LINE_BYTES: i32 = 1024;
 export const LIMIT_MAX_LOG_LINES: i32 = 64;
 export const LIMIT_MAX_ABORT_CHARS: i32 = 256;
 
-/** Writes the run context: u64 now (ms since epoch, LE) ‖ u8 owner_len ‖ owner (device owner signing key). Returns its length. Capability: context. Fuel: 100 + 1/byte. */
+/** Writes the run context: u64 now (ms since epoch, LE: the capsule's own created_at in a run, the caller's explicit now in a query) ‖ u8 owner_len ‖ owner (device owner signing key). Returns its length. Capability: context. Fuel: 100 + 1/byte. */
 @external("kapsule_v1", "get_context")
 export declare function get_context(out_ptr: usize, out_cap: i32): i32;
 
-/** Writes the canonical metadata encoding (docs/ABI.md §Metadata) of the capsule being processed. Returns its length. Capability: capsule. Fuel: 100 + 1/byte. */
+/** Writes the canonical metadata encoding (docs/ABI.md §Metadata) of the capsule being processed. Returns its length, or ABSENT in a query (no capsule). Capability: capsule. Fuel: 100 + 1/byte. */
 @external("kapsule_v1", "get_capsule_metadata")
 export declare function get_capsule_metadata(out_ptr: usize, out_cap: i32): i32;
 
-/** Writes the decrypted payload. Returns its length, or ABSENT when the capsule has no payload. Capability: capsule. Fuel: 100 + 1/byte. */
+/** Writes the decrypted payload (in a query: the query input). Returns its length, or ABSENT when there is none. Capability: capsule. Fuel: 100 + 1/byte. */
 @external("kapsule_v1", "get_payload")
 export declare function get_payload(out_ptr: usize, out_cap: i32): i32;
 
@@ -39,11 +39,11 @@ export declare function get_parent_count(): i32;
 @external("kapsule_v1", "get_parent_metadata")
 export declare function get_parent_metadata(index: i32, out_ptr: usize, out_cap: i32): i32;
 
-/** Number of stored capsules naming the 32-byte capsule id at id_ptr as a parent (snapshot at run start). UNAVAILABLE when the host keeps no child index. Capability: graph. Fuel: 200 + 1/byte. */
+/** Number of capsules naming the 32-byte capsule id at id_ptr as a parent that precede the running capsule in canonical order (in a query: all of them). UNAVAILABLE when the host keeps no child index. Capability: graph. Fuel: 200 + 1/byte. */
 @external("kapsule_v1", "get_child_count")
 export declare function get_child_count(id_ptr: usize): i32;
 
-/** Writes the metadata of child `index` of the capsule id at id_ptr (host order). Returns its length, OUT_OF_RANGE, or UNAVAILABLE. Capability: graph. Fuel: 200 + 1/byte. */
+/** Writes the metadata of child `index` (in canonical order, among those get_child_count counts) of the capsule id at id_ptr. Returns its length, OUT_OF_RANGE, or UNAVAILABLE. Capability: graph. Fuel: 200 + 1/byte. */
 @external("kapsule_v1", "get_child_metadata")
 export declare function get_child_metadata(id_ptr: usize, index: i32, out_ptr: usize, out_cap: i32): i32;
 

@@ -75,17 +75,17 @@ export const HOSTCALLS: readonly HostcallSpec[] = [
   {
     name: 'get_context', params: [ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'context',
     cost: { base: 100, perByte: 1 },
-    doc: 'Writes the run context: u64 now (ms since epoch, LE) ‖ u8 owner_len ‖ owner (device owner signing key). Returns its length.',
+    doc: 'Writes the run context: u64 now (ms since epoch, LE: the capsule\'s own created_at in a run, the caller\'s explicit now in a query) ‖ u8 owner_len ‖ owner (device owner signing key). Returns its length.',
   },
   {
     name: 'get_capsule_metadata', params: [ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'capsule',
     cost: { base: 100, perByte: 1 },
-    doc: 'Writes the canonical metadata encoding (docs/ABI.md §Metadata) of the capsule being processed. Returns its length.',
+    doc: 'Writes the canonical metadata encoding (docs/ABI.md §Metadata) of the capsule being processed. Returns its length, or ABSENT in a query (no capsule).',
   },
   {
     name: 'get_payload', params: [ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'capsule',
     cost: { base: 100, perByte: 1 },
-    doc: 'Writes the decrypted payload. Returns its length, or ABSENT when the capsule has no payload.',
+    doc: 'Writes the decrypted payload (in a query: the query input). Returns its length, or ABSENT when there is none.',
   },
   {
     name: 'get_parent_count', params: [], results: ['i32'], capability: 'graph',
@@ -100,12 +100,12 @@ export const HOSTCALLS: readonly HostcallSpec[] = [
   {
     name: 'get_child_count', params: [ptr('id_ptr')], results: ['i32'], capability: 'graph',
     cost: { base: 200, perByte: 1 },
-    doc: 'Number of stored capsules naming the 32-byte capsule id at id_ptr as a parent (snapshot at run start). UNAVAILABLE when the host keeps no child index.',
+    doc: 'Number of capsules naming the 32-byte capsule id at id_ptr as a parent that precede the running capsule in canonical order (in a query: all of them). UNAVAILABLE when the host keeps no child index.',
   },
   {
     name: 'get_child_metadata', params: [ptr('id_ptr'), p('index'), ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'graph',
     cost: { base: 200, perByte: 1 },
-    doc: 'Writes the metadata of child `index` of the capsule id at id_ptr (host order). Returns its length, OUT_OF_RANGE, or UNAVAILABLE.',
+    doc: 'Writes the metadata of child `index` (in canonical order, among those get_child_count counts) of the capsule id at id_ptr. Returns its length, OUT_OF_RANGE, or UNAVAILABLE.',
   },
   {
     name: 'submit_capsule_result', params: [ptr('ptr'), p('len')], results: ['i32'], capability: 'result',
