@@ -20,7 +20,8 @@ export function summarize(r: Record<string, any>, names: (hex: string) => string
   if (r.policy === 'set') return `policy set for #${r.channel}: ${r.banned_terms} banned terms`;
   if (typeof r.index === 'number') return `post indexed in #${r.channel} (trending is a query, below)`;
   if (typeof r.engagement === 'boolean') return r.engagement ? 'engagement on the post (counted by the trending view)' : 'the author\'s own reaction (not engagement)';
-  if (r.op === 'genesis') return `ledger opened, issuer ${names(r.issuer)}`;
+  if (r.op === 'genesis') return `ledger ${String(r.ledger).slice(0, 8)}… created, issuer ${names(r.issuer)}`;
+  if (r.op === 'open') return `${names(r.account)} opened an account in ledger ${String(r.ledger).slice(0, 8)}…`;
   if (r.op === 'mint') return `minted ${r.amount} to ${names(r.to)} (supply ${r.supply})`;
   if (r.op === 'transfer') return `moved ${r.amount} (nonce ${r.nonce}): balances ${r.from_balance} / ${r.to_balance}`;
   if (Array.isArray(r.proposals)) {
@@ -66,19 +67,22 @@ export function demoScenario(k: DemoKit): void {
   // a reaction to the post, three hours later (rank's trending view counts distinct trusted engagers)
   cap('reaction: bob likes the post', 'bob', { kind: 'reaction', logic: rank, parents: [post.id], to: toBob, payload: json({ like: true }), at: 1_767_225_600_000n + 3n * 3_600_000n });
 
-  // transfer: a small ledger in #general
+  // transfer: a ledger is named by its genesis capsule (its author issues); accounts open before they receive
   const transfer = logicOf('transfer');
   const ledger = (label: string, who: string, p: unknown) => cap(label, who, { kind: 'ledger', logic: transfer, payload: json(p), to: toBob });
-  ledger('ledger: bob opens the ledger', 'bob', { op: 'genesis' });
-  ledger('ledger: bob mints 1000', 'bob', { op: 'mint', to: key('bob'), amount: '1000' });
-  ledger('ledger: bob pays alice 250', 'bob', { op: 'transfer', from: key('bob'), to: key('alice'), amount: '250', nonce: 1 });
-  ledger('ledger: replay of that transfer', 'bob', { op: 'transfer', from: key('bob'), to: key('alice'), amount: '250', nonce: 1 });
-  ledger('ledger: mallory spends bob\'s money', 'mallory', { op: 'transfer', from: key('bob'), to: key('mallory'), amount: '500', nonce: 2 });
-  ledger('ledger: alice pays carol 100', 'alice', { op: 'transfer', from: key('alice'), to: key('carol'), amount: '100', nonce: 1 });
+  const L = hex(ledger('ledger: bob opens a ledger', 'bob', { op: 'genesis' }).id);
+  ledger('ledger: alice opens an account', 'alice', { op: 'open', ledger: L });
+  ledger('ledger: carol opens an account', 'carol', { op: 'open', ledger: L });
+  ledger('ledger: bob mints 1000', 'bob', { op: 'mint', ledger: L, to: key('bob'), amount: '1000' });
+  ledger('ledger: bob pays alice 250', 'bob', { op: 'transfer', ledger: L, from: key('bob'), to: key('alice'), amount: '250', nonce: 1 });
+  ledger('ledger: replay of that transfer', 'bob', { op: 'transfer', ledger: L, from: key('bob'), to: key('alice'), amount: '250', nonce: 1 });
+  ledger('ledger: mallory spends bob\'s money', 'mallory', { op: 'transfer', ledger: L, from: key('bob'), to: key('mallory'), amount: '500', nonce: 2 });
+  ledger('ledger: mallory\'s own ledger', 'mallory', { op: 'genesis' });
+  ledger('ledger: alice pays carol 100', 'alice', { op: 'transfer', ledger: L, from: key('alice'), to: key('carol'), amount: '100', nonce: 1 });
 
   // agent_logic: Bob's goals, evaluated over the posts he points it at; it only proposes
   cap('agent: bob\'s rules', 'bob', {
     kind: 'agent', logic: logicOf('agent_logic'), parents: [post.id, spamPost.id], to: toBob,
-    payload: json({ rules: [{ type: 'pin', tag: 'capsules', min_trust: 50_000 }, { type: 'block', min_count: 1 }, { type: 'sweep', above: '500', to: key('carol') }] }),
+    payload: json({ rules: [{ type: 'pin', tag: 'capsules', min_trust: 50_000 }, { type: 'block', min_count: 1 }, { type: 'sweep', ledger: L, above: '500', to: key('carol') }] }),
   });
 }

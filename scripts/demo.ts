@@ -111,8 +111,8 @@ if (modules.rank) {
 }
 const balances = rt.balances();
 if (balances.length) {
-  say('\nbalances (supply conserved):');
-  for (const s of balances) say(`  ${nameOf(s.account).padEnd(10)} ${s.amount}`);
+  say('\nbalances per ledger (account = ledger id ‖ key; supply = the sum):');
+  for (const s of balances) say(`  ledger ${s.account.slice(0, 8)}…  ${nameOf(s.account.slice(64)).padEnd(10)} ${s.amount}`);
 }
 rt.close();
 

@@ -10,7 +10,7 @@ export const STATUS_ABSENT: i32 = -1;
 export const STATUS_OUT_OF_RANGE: i32 = -2;
 export const STATUS_UNAVAILABLE: i32 = -3;
 
-export const LIMIT_MAX_ID_BYTES: i32 = 64;
+export const LIMIT_MAX_ID_BYTES: i32 = 128;
 export const LIMIT_MAX_KV_KEY_BYTES: i32 = 256;
 export const LIMIT_MAX_KV_VALUE_BYTES: i32 = 65536;
 export const LIMIT_MAX_KV_WRITES: i32 = 1024;

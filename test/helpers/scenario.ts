@@ -106,23 +106,30 @@ export function buildScenario(seed: number, scale = 1): Scenario {
   }
   cap('policy rival', 'policy', 'rival', { kind: 'policy', logic: 'blocklist', payload: { banned_terms: [], min_trust: 0 } });
 
-  // the ledger: genesis, mints, a chain of transfers, a replay, a double spend on two branches; a rival ledger
+  // the ledger: genesis, accounts, mints, a chain of transfers, a replay, a double spend on two branches; a rival
+  // ledger that mints a billion and tries to pay it into the real one
   const genesis = cap('ledger genesis', 'ledger', 'issuer', { kind: 'ledger', logic: 'transfer', payload: { op: 'genesis' } });
+  const L = toHex(genesis.id);
   const rivalGenesis = cap('ledger rival genesis', 'ledger', 'rival', { kind: 'ledger', logic: 'transfer', payload: { op: 'genesis' } });
-  cap('ledger rival mint', 'ledger', 'rival', { kind: 'ledger', logic: 'transfer', payload: { op: 'mint', to: key('rival'), amount: '1000000000' }, parents: [rivalGenesis] });
-  let last = cap('ledger mint alice', 'ledger', 'issuer', { kind: 'ledger', logic: 'transfer', payload: { op: 'mint', to: key('alice'), amount: '1000' }, parents: [genesis] });
-  cap('ledger mint bob', 'ledger', 'issuer', { kind: 'ledger', logic: 'transfer', payload: { op: 'mint', to: key('bob'), amount: '500' }, parents: [genesis] });
+  const R = toHex(rivalGenesis.id);
+  cap('ledger rival mint', 'ledger', 'rival', { kind: 'ledger', logic: 'transfer', payload: { op: 'mint', ledger: R, to: key('rival'), amount: '1000000000' }, parents: [rivalGenesis] });
+  for (const who of ['alice', 'bob', 'carol', 'dave', 'rival']) {
+    cap(`ledger open ${who}`, 'ledger', who, { kind: 'ledger', logic: 'transfer', payload: { op: 'open', ledger: L }, parents: rnd() < 0.5 ? [genesis] : [] });
+  }
+  cap('ledger rival pays in', 'ledger', 'rival', { kind: 'ledger', logic: 'transfer', payload: { op: 'transfer', ledger: L, from: key('rival'), to: key('alice'), amount: '1000', nonce: 1 } });
+  let last = cap('ledger mint alice', 'ledger', 'issuer', { kind: 'ledger', logic: 'transfer', payload: { op: 'mint', ledger: L, to: key('alice'), amount: '1000' }, parents: [genesis] });
+  cap('ledger mint bob', 'ledger', 'issuer', { kind: 'ledger', logic: 'transfer', payload: { op: 'mint', ledger: L, to: key('bob'), amount: '500' } });
   const nonce: Record<string, number> = {};
   for (let i = 0; i < 5 * scale; i++) {
     const from = pick(['alice', 'bob']);
     const to = pick(['carol', 'dave', from === 'alice' ? 'bob' : 'alice']);
     nonce[from] = (nonce[from] ?? 0) + 1;
-    last = cap(`ledger ${from}→${to} #${nonce[from]}`, 'ledger', from, { kind: 'ledger', logic: 'transfer', payload: { op: 'transfer', from: key(from), to: key(to), amount: String(1 + Math.floor(rnd() * 60)), nonce: nonce[from] }, parents: [last] });
+    last = cap(`ledger ${from}→${to} #${nonce[from]}`, 'ledger', from, { kind: 'ledger', logic: 'transfer', payload: { op: 'transfer', ledger: L, from: key(from), to: key(to), amount: String(1 + Math.floor(rnd() * 60)), nonce: nonce[from] }, parents: [last] });
   }
-  cap('ledger replay', 'ledger', 'alice', { kind: 'ledger', logic: 'transfer', payload: { op: 'transfer', from: key('alice'), to: key('carol'), amount: '1', nonce: 1 }, parents: [last] });
+  cap('ledger replay', 'ledger', 'alice', { kind: 'ledger', logic: 'transfer', payload: { op: 'transfer', ledger: L, from: key('alice'), to: key('carol'), amount: '1', nonce: 1 }, parents: [last] });
   const next = (nonce.alice ?? 0) + 1;
-  cap('ledger double spend A', 'ledger', 'alice', { kind: 'ledger', logic: 'transfer', payload: { op: 'transfer', from: key('alice'), to: key('carol'), amount: '5', nonce: next }, parents: [last] });
-  cap('ledger double spend B', 'ledger', 'alice', { kind: 'ledger', logic: 'transfer', payload: { op: 'transfer', from: key('alice'), to: key('dave'), amount: '5', nonce: next }, parents: [last] });
+  cap('ledger double spend A', 'ledger', 'alice', { kind: 'ledger', logic: 'transfer', payload: { op: 'transfer', ledger: L, from: key('alice'), to: key('carol'), amount: '5', nonce: next }, parents: [last] });
+  cap('ledger double spend B', 'ledger', 'alice', { kind: 'ledger', logic: 'transfer', payload: { op: 'transfer', ledger: L, from: key('alice'), to: key('dave'), amount: '5', nonce: next }, parents: [last] });
 
   // the owner's agent over the posts it names
   cap('agent', 'agent', 'owner', {

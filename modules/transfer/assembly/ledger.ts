@@ -1,6 +1,6 @@
 // Pure ledger rules of the `transfer` module (no hostcalls): testable on their own.
 
-/** Balances must stay below 2^63 (the host's write limit), so sums cannot overflow u64 either. */
+/** Balances and supply must stay below 2^63 (the host's write limit), so sums cannot overflow u64 either. */
 export const MAX_BALANCE: u64 = 0x7fffffffffffffff;
 
 export const OK: string = "OK";
@@ -21,6 +21,7 @@ export function applyTransfer(fromBal: u64, toBal: u64, amount: u64, sameAccount
   const m = new Move();
   if (amount == 0) { m.code = ZERO_AMOUNT; return m; }
   if (sameAccount) { m.code = SELF_TRANSFER; return m; }
+  if (amount > MAX_BALANCE) { m.code = OVERFLOW; return m; }
   if (fromBal < amount) { m.code = INSUFFICIENT_FUNDS; return m; }
   if (toBal > MAX_BALANCE - amount) { m.code = OVERFLOW; return m; }
   m.from = fromBal - amount;
@@ -28,12 +29,14 @@ export function applyTransfer(fromBal: u64, toBal: u64, amount: u64, sameAccount
   return m;
 }
 
-/** Nonces are strictly sequential per account, starting at 1: exactly last + 1 is accepted. */
+/** Nonces are strictly sequential per account and ledger, starting at 1: exactly last + 1 is accepted. */
 export function nonceOk(last: u64, nonce: u64): bool {
   return last < u64.MAX_VALUE && nonce == last + 1;
 }
 
-/** Mint: the new balance and the new supply must both stay ≤ MAX_BALANCE. */
-export function mintOk(toBal: u64, supply: u64, amount: u64): bool {
-  return amount > 0 && toBal <= MAX_BALANCE - amount && supply <= MAX_BALANCE - amount;
+/** A mint's refusal code, or OK: non-zero, and the new balance and the new supply both ≤ MAX_BALANCE. */
+export function mintCheck(toBal: u64, supply: u64, amount: u64): string {
+  if (amount == 0) return ZERO_AMOUNT;
+  if (amount > MAX_BALANCE || toBal > MAX_BALANCE - amount || supply > MAX_BALANCE - amount) return OVERFLOW;
+  return OK;
 }

@@ -1,15 +1,31 @@
 /** `kapsule agent proposals --db <path>`: the actions agent_logic proposed, and how to turn one into a capsule. */
-import { toHex } from '../../bytes.ts';
+import { toHex, utf8 } from '../../bytes.ts';
+import type { Runtime } from '../../runtime.ts';
 import type { CryptoBackend } from '../../crypto/types.ts';
 import { decodeForDisplay } from '../describe.ts';
 import type { ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 import { withRuntime } from './runtime.ts';
 
-interface Proposal { action: string; capsule?: string; author?: string; from?: string; to?: string; amount?: string; hidden?: number; reason?: string }
+interface Proposal { action: string; capsule?: string; author?: string; ledger?: string; from?: string; to?: string; amount?: string; hidden?: number; reason?: string }
+
+/**
+ * The account's next nonce in a ledger, asked of the module that runs the ledger (its genesis capsule's logic) through
+ * its read-only query; null when that is not possible here.
+ */
+function nextNonce(rt: Runtime, ledger: string | undefined, account: string | undefined): string | null {
+  if (!ledger || !account || !/^[0-9a-f]{64}$/.test(ledger)) return null;
+  const genesis = rt.get(ledger);
+  if (!genesis?.logic) return null;
+  try {
+    const q = rt.queryModule(toHex(genesis.logic), utf8.encode(JSON.stringify({ op: 'account', ledger, account })), { now: BigInt(genesis.createdAt) });
+    const r = JSON.parse(utf8.decode(q.output)) as { ok?: boolean; next_nonce?: string };
+    return r.ok && typeof r.next_nonce === 'string' ? r.next_nonce : null;
+  } catch { return null; }
+}
 
 /** The kapsule-pack invocation (and payload) that would carry out a proposal, for the owner to review and sign. */
-function howTo(p: Proposal): { kind: string; payload: unknown; command: string } {
+function howTo(rt: Runtime, p: Proposal): { kind: string; payload: unknown; command: string } {
   if (p.action === 'pin') {
     const payload = { pin: p.capsule };
     return { kind: 'pin', payload, command: `kapsule-pack capsule --kind pin --payload pin.json --key <owner.key> --parent ${p.capsule} --public --out pin.kapsule` };
@@ -18,7 +34,8 @@ function howTo(p: Proposal): { kind: string; payload: unknown; command: string }
     const payload = { blocked_authors: [p.author] };
     return { kind: 'policy', payload, command: 'kapsule-pack capsule --kind policy --payload policy.json --key <owner.key> --logic <blocklist.kmod> --to <device.pub> --out policy.kapsule   # merge into your current policy first' };
   }
-  const payload = { op: 'transfer', from: p.from, to: p.to, amount: p.amount, nonce: '<your next nonce>' };
+  const next = nextNonce(rt, p.ledger, p.from);
+  const payload = { op: 'transfer', ledger: p.ledger, from: p.from, to: p.to, amount: p.amount, nonce: next !== null ? Number(next) : '<your next nonce>' };
   return { kind: 'ledger', payload, command: 'kapsule-pack capsule --kind ledger --payload transfer.json --key <owner.key> --logic <transfer.kmod> --to <device.pub> --out transfer.kapsule' };
 }
 
@@ -31,7 +48,7 @@ export function agentProposalsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend
       const d = decodeForDisplay(res.output);
       const out = d.value as { ok?: boolean; proposals?: Proposal[] };
       if (d.encoding !== 'json' || !out.ok || !Array.isArray(out.proposals)) continue;
-      for (const p of out.proposals) rows.push({ agent_capsule: toHex(c.id), created_at: c.createdAt, ...p, to_capsule: howTo(p) });
+      for (const p of out.proposals) rows.push({ agent_capsule: toHex(c.id), created_at: c.createdAt, ...p, to_capsule: howTo(rt, p) });
     }
     const text = rows.length === 0 ? '(no proposals)' : rows.map((r, i) => {
       const p = r as unknown as Proposal & { agent_capsule: string; to_capsule: { kind: string; payload: unknown; command: string } };

@@ -50,8 +50,11 @@ export const STATUS = {
 
 /** Hard limits the host enforces on hostcall arguments (violations are HOSTCALL_FAULT). */
 export const HOSTCALL_LIMITS = {
-  /** Subject / account identifiers passed to trust and balance calls. */
-  maxIdBytes: 64,
+  /**
+   * Subject / account identifiers passed to trust and balance calls (an account may be composite, e.g. the transfer
+   * module's ledger id ‖ key = 64 or 65 bytes).
+   */
+  maxIdBytes: 128,
   maxKvKeyBytes: 256,
   maxKvValueBytes: 64 * 1024,
   /** kv entries a single run may write (distinct keys). */

@@ -1,4 +1,4 @@
-import { applyTransfer, nonceOk, mintOk, MAX_BALANCE, OK, INSUFFICIENT_FUNDS, OVERFLOW, ZERO_AMOUNT, SELF_TRANSFER } from "../ledger";
+import { applyTransfer, nonceOk, mintCheck, MAX_BALANCE, OK, INSUFFICIENT_FUNDS, OVERFLOW, ZERO_AMOUNT, SELF_TRANSFER } from "../ledger";
 import { parseJson, J_OBJ, J_INT, J_STR, quote } from "../../../lib/json";
 import { parseU64 } from "../../../lib/hex";
 
@@ -22,10 +22,17 @@ describe("ledger rules", () => {
     expect(nonceOk(1, 3)).toBe(false);
     expect(nonceOk(u64.MAX_VALUE, 0)).toBe(false);
   });
-  it("bounds minting", () => {
-    expect(mintOk(0, 0, 10)).toBe(true);
-    expect(mintOk(0, MAX_BALANCE, 1)).toBe(false);
-    expect(mintOk(0, 0, 0)).toBe(false);
+  it("bounds minting: zero has its own code, overflow of balance or supply is refused, never wraps", () => {
+    expect(mintCheck(0, 0, 10)).toBe(OK);
+    expect(mintCheck(0, 0, MAX_BALANCE)).toBe(OK);
+    expect(mintCheck(0, MAX_BALANCE, 1)).toBe(OVERFLOW);
+    expect(mintCheck(100, 100, u64.MAX_VALUE - 99)).toBe(OVERFLOW); // was: wrapped to 0
+    expect(mintCheck(0, 0, <u64>1 << 63)).toBe(OVERFLOW);            // was: a trap in set_balance
+    expect(mintCheck(0, 0, 0)).toBe(ZERO_AMOUNT);                    // was: OVERFLOW
+  });
+  it("refuses amounts of 2^63 and more before any arithmetic", () => {
+    expect(applyTransfer(MAX_BALANCE, 0, <u64>1 << 63, false).code).toBe(OVERFLOW);
+    expect(applyTransfer(MAX_BALANCE, 0, MAX_BALANCE, false).code).toBe(OK);
   });
 });
 
