@@ -5,7 +5,7 @@
  *                [--fuel N] [--memory-pages N] [--max-depth N] --out <file.kmod> [--json]
  *   kapsule-pack capsule --kind <kind> --payload <file|-> --key <keyfile> (--to <pubfile>... | --public)
  *                [--channel c] [--created-at <ms|ISO date>] [--logic <file.kmod|module-id>]
- *                [--parent <capsule-id>]... [--flag key=value]... --out <file.kapsule> [--json]
+ *                [--parent <capsule-id|file.kapsule>]... [--flag key=value]... --out <file.kapsule> [--json]
  */
 import { basename, resolve } from 'node:path';
 import { fromHex, toHex } from '../../host/src/bytes.ts';
@@ -15,7 +15,7 @@ import { generateIdentity, identityLabel } from '../../host/src/keys.ts';
 import { loadPublicIdentity, loadSecretIdentity, saveIdentity } from '../../host/src/keys-node.ts';
 import { writeFileAtomic } from '../../host/src/fsutil.ts';
 import { MODULE_MAGIC } from '../../host/src/parse/module.ts';
-import { verifyModulePackage } from '../../host/src/verify/index.ts';
+import { verifyCapsule, verifyModulePackage } from '../../host/src/verify/index.ts';
 import { parseArgs, usage, bool, str, req, list, int, bigint, type FlagSpec, type ParsedArgs } from '../../host/src/cli/args.ts';
 import { processIO, runCommand, type CliIO, type CommandResult } from '../../host/src/cli/io.ts';
 import { readInput } from '../../host/src/cli/commands/inspect.ts';
@@ -30,7 +30,7 @@ usage:
                [--name <n>] [--version <v>] [--fuel N] [--memory-pages N] [--max-depth N] [--json]
   kapsule-pack capsule --kind <kind> --payload <file|-> --key <keyfile> (--to <pubfile>... | --public)
                --out <file.kapsule> [--channel <c>] [--created-at <ms|ISO>] [--logic <file.kmod|module-id>]
-               [--parent <capsule-id>]... [--flag key=value]... [--json]
+               [--parent <capsule-id|file.kapsule>]... [--flag key=value]... [--json]
 
 exit status: 0 success, 1 failed, 2 usage error
 `;
@@ -87,9 +87,15 @@ function parseCreatedAt(v: string | undefined): bigint {
   return BigInt(t);
 }
 
-function parseId(v: string, what: string): Uint8Array {
-  if (!/^[0-9a-f]{64}$/.test(v)) usage(`${what} must be a 64-char lowercase hex id, got "${v}"`);
-  return fromHex(v);
+/**
+ * A parent given as a capsule id, or as its .kapsule file — then its created_at is known too, and the new capsule is
+ * never dated before it (the time rule of docs/CONVERGENCE.md: such a capsule would be TIME_INVALID everywhere).
+ */
+function parseParent(io: CliIO, v: string): { id: Uint8Array; createdAt: bigint | null } {
+  if (/^[0-9a-f]{64}$/.test(v)) return { id: fromHex(v), createdAt: null };
+  if (!v.endsWith('.kapsule')) usage(`--parent must be a 64-char lowercase hex id or a .kapsule file, got "${v}"`);
+  const c = verifyCapsule(b, readInput(io, v));
+  return { id: c.id, createdAt: c.core.createdAt };
 }
 
 async function capsuleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
@@ -123,9 +129,17 @@ async function capsuleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
     flags.push([f.slice(0, eq), f.slice(eq + 1)]);
   }
   if (new Set(flags.map(([k]) => k)).size !== flags.length) usage('a --flag key is given twice');
+  const parents = list(a, 'parent').map((p) => parseParent(io, p));
+  const latest = parents.reduce((m, p) => (p.createdAt !== null && p.createdAt > m ? p.createdAt : m), 0n);
+  const given = str(a, 'created-at');
+  let createdAt = parseCreatedAt(given);
+  if (createdAt < latest) {
+    if (given !== undefined) usage(`--created-at ${createdAt} is before a parent's created_at (${latest}): time may not run backwards along the DAG`);
+    createdAt = latest; // the clock is behind the parent's: date the reply at the parent's time, never before it
+  }
   const built = buildCapsule(b, key, {
-    kind, channel: str(a, 'channel') ?? '', createdAt: parseCreatedAt(str(a, 'created-at')),
-    parents: list(a, 'parent').map((p) => parseId(p, '--parent')), flags, logic, payload,
+    kind, channel: str(a, 'channel') ?? '', createdAt,
+    parents: parents.map((p) => p.id), flags, logic, payload,
     to: isPublic ? 'public' : tos.map((t) => loadPublicIdentity(resolve(io.cwd, t)).encPublic),
   });
   const out = resolve(io.cwd, req(a, 'out'));

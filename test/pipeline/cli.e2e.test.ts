@@ -115,3 +115,21 @@ test('usage errors exit 2 with a typed JSON error', async () => {
   r = await run(pack, d, ['capsule', '--kind', 'post']);
   assert.equal(r.code, 2);
 });
+
+test('kapsule-pack never dates a reply before the parent it is given as a file (the time rule)', async () => {
+  const d = tempDir();
+  await run(pack, d, ['keygen', '--out', 'a.key']);
+  writeFileSync(join(d, 'x.json'), '{}');
+  const parent = await run(pack, d, ['capsule', '--kind', 'post', '--payload', 'x.json', '--key', 'a.key', '--public', '--created-at', '4102444800000', '--out', 'p.kapsule']);
+  assert.equal(parent.code, 0);
+  // an explicit date before the parent's is a usage error, not a capsule every device would reject
+  const bad = await run(pack, d, ['capsule', '--kind', 'comment', '--payload', 'x.json', '--key', 'a.key', '--public', '--parent', 'p.kapsule', '--created-at', '1000', '--out', 'c.kapsule']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.json.error.message, /before a parent/);
+  // without --created-at the clock (now) is behind this parent: the reply is dated at the parent's time
+  const ok = await run(pack, d, ['capsule', '--kind', 'comment', '--payload', 'x.json', '--key', 'a.key', '--public', '--parent', 'p.kapsule', '--out', 'c.kapsule']);
+  assert.equal(ok.code, 0);
+  const insp = await run(kapsule, d, ['inspect', 'c.kapsule']);
+  assert.equal(String(insp.json.created_at), '4102444800000');
+  assert.deepEqual(insp.json.parents, [parent.json.capsule_id]);
+});
