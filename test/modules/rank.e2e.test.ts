@@ -115,6 +115,32 @@ test('a reaction backdated to an old post\'s created_at does not make it fresh; 
   k.rt.close();
 });
 
+test('the view lists posts by score, highest first (ties by id), at most `limit`', () => {
+  const k = new Kit('rank', 'owner');
+  const names = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+  names.forEach((n, i) => trust(k, n, BigInt(100_000 + ((i * 37) % 6) * 100_000)));
+  k.rt.ingestBatch(names.map((n, i) => k.capsule(n, 'post', { title: n }, { at: T0 + BigInt(i) }).bytes));
+  const v = k.query({ op: 'trending', channel: 'c', limit: 4 }, T0 + HOUR);
+  assert.equal(v.posts.length, 4);
+  const scores = v.posts.map((p: any) => p.score);
+  assert.deepEqual(scores, [...scores].sort((a: number, b: number) => b - a));
+  assert.equal(v.posts[0].author_trust, 600_000);
+  k.rt.close();
+});
+
+test('a view at a given now leaves out posts dated after it (a post cannot trend before it exists)', () => {
+  const k = new Kit('rank', 'owner');
+  trust(k, 'author', 500_000n);
+  const early = k.capsule('author', 'post', { title: 'early' }, { at: T0 });
+  const later = k.capsule('author', 'post', { title: 'later' }, { at: T0 + 2n * HOUR });
+  k.rt.ingestBatch([early.bytes, later.bytes]);
+  const v = k.query({ op: 'trending', channel: 'c' }, T0 + HOUR);
+  assert.deepEqual([v.considered, v.not_yet], [1, 1]);
+  assert.deepEqual(v.posts.map((p: any) => p.post), [Buffer.from(early.id).toString('hex')]);
+  assert.equal(k.query({ op: 'trending', channel: 'c' }, T0 + 3n * HOUR).considered, 2);
+  k.rt.close();
+});
+
 test('1,000 distinct commenters: the view stays within its fuel (was OUT_OF_FUEL in a quadratic check)', () => {
   const k = new Kit('rank', 'owner');
   trust(k, 'author', 200_000n);

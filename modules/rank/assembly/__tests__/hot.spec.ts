@@ -1,4 +1,4 @@
-import { isqrt, ageHours, gravityMilli, hotScore, engagementOf, ENGAGE_MIN, ONE } from "../hot";
+import { isqrt, ageHours, gravityMilli, hotScore, engagementOf, ENGAGE_MIN, ONE, MAX_HOURS } from "../hot";
 
 describe("hot score", () => {
   it("integer square root is exact", () => {
@@ -22,8 +22,10 @@ describe("hot score", () => {
     expect(engagementOf(ENGAGE_MIN)).toBe(ENGAGE_MIN);
     expect(engagementOf(5 * ONE)).toBe(ONE);
   });
-  it("clamps age at zero for future posts", () => {
+  it("clamps age at zero for future posts and at MAX_HOURS for ancient ones", () => {
     expect(ageHours(1000, 5000)).toBe(0);
     expect(ageHours(3_600_000 * 5, 0)).toBe(5);
+    expect(ageHours(u64.MAX_VALUE, 0)).toBe(MAX_HOURS);
+    expect(hotScore(ONE, ageHours(u64.MAX_VALUE, 0)) > 0).toBe(true); // gravity stays finite: no overflow to 0
   });
 });
