@@ -49,3 +49,18 @@ export function parseU64(s: string, ok: bool[]): u64 {
   ok[0] = true;
   return n;
 }
+
+/**
+ * Lowercase hex of `len` bytes of `b` from `at` (all of it by default) in one allocation. Prefer it to toHex in
+ * loops: toHex concatenates per byte, which under the stub runtime (nothing is ever freed) costs O(n²) memory.
+ */
+export function hexOf(b: Uint8Array, at: i32 = 0, len: i32 = -1): string {
+  const n = len < 0 ? b.length - at : len;
+  const out = new Uint16Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const v = b[at + i];
+    out[i * 2] = <u16>HEX.charCodeAt(v >> 4);
+    out[i * 2 + 1] = <u16>HEX.charCodeAt(v & 15);
+  }
+  return String.UTF16.decodeUnsafe(out.dataStart, <usize>(n * 4));
+}
