@@ -90,6 +90,30 @@ export function runModulesBench(scale = 1): ModuleBenchRow[] {
     k.rt.ingestBatch(Array.from({ length: 50 }, (_, i) => k.capsule('poster', 'comment', { text: `c${i}` }, { logic: null, parents: [post.id] }).bytes));
     const r = timed(k, k.capsule('poster', 'comment', { text: 'lorem ipsum dolor sit amet '.repeat(38) }, { parents: [post.id] }));
     rows.push({ module: 'blocklist', scenario: `1 KiB comment, ${terms.length} banned terms, 50 siblings`, ...r, budget: budgetOf('blocklist') });
+    // the same comment once 750, then 1,000 logic-less siblings (a quarter by the commenter) are stored
+    for (const n of [750, 1000]) {
+      const have = n === 750 ? 50 : 750;
+      k.rt.ingestBatch(Array.from({ length: n - have }, (_, i) => k.capsule(i % 4 === 0 ? 'poster' : `s${i % 300}`, 'comment', { text: `d${i}` }, { logic: null, parents: [post.id] }).bytes));
+      const s = timed(k, k.capsule('other', 'comment', { text: 'lorem ipsum dolor sit amet '.repeat(38) }, { parents: [post.id] }));
+      rows.push({ module: 'blocklist', scenario: `same, ${n} logic-less siblings (${s.out.verdict} ${s.out.reason})`, ...s, budget: budgetOf('blocklist') });
+    }
+    k.rt.close();
+  }
+  { // blocklist at its documented maxima: a policy of 1,000 terms, authors and ids; a 16 KiB comment of single
+    // letters that keep matching term prefixes (the costliest text per byte)
+    const k = new Kit('blocklist', 'owner');
+    const n = Math.round(1000 * scale);
+    const policy = {
+      banned_terms: Array.from({ length: n }, (_, i) => `s${String.fromCharCode(97 + (i % 26))}${i} words here`),
+      blocked_authors: Array.from({ length: n }, (_, i) => hexKey(i)), blocked_capsules: Array.from({ length: n }, (_, i) => hexKey(10_000 + i)),
+      rate_limit: { max: 5, window_ms: 600_000 },
+    };
+    const p = timed(k, k.capsule('owner', 'policy', policy));
+    rows.push({ module: 'blocklist', scenario: `policy: ${n} terms, ${n} authors, ${n} capsule ids`, ...p, budget: budgetOf('blocklist') });
+    const post = k.capsule('owner', 'post', { t: 1 }, { logic: null });
+    k.rt.ingest(post.bytes);
+    const r = timed(k, k.capsule('poster', 'comment', { text: 's '.repeat(8_150) }, { parents: [post.id] }));
+    rows.push({ module: 'blocklist', scenario: `16 KiB comment of single letters, ${n} terms (${r.out.verdict})`, ...r, budget: budgetOf('blocklist') });
     k.rt.close();
   }
   { // transfer: a transfer among 10k funded accounts (state size does not enter the run)

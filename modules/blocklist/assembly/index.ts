@@ -10,7 +10,7 @@
 //   reject BLOCKED_CONTENT   it, or an ancestor, is a blocked capsule id
 //   reject BLOCKED_THREAD    an ancestor was rejected (blocking is transitive down the DAG)
 //   allow  NO_POLICY         the channel has no policy
-//   reject BLOCKED_AUTHOR, TOO_LONG (payload over 32 KiB), BANNED_TERM (normalize.ts)
+//   reject BLOCKED_AUTHOR, TOO_LONG (payload over 16 KiB), BANNED_TERM (normalize.ts, policy.ts), TOO_COMPLEX
 //   allow  OK                the channel owner and the device owner are never hidden
 //   hide   LOW_TRUST         trust score below min_trust
 //   hide   RATE_LIMITED      ≥ max earlier comments by the author under a parent within window_ms, or ≥ per_parent
@@ -21,12 +21,12 @@
 //     see rejections and blocked ids up the thread without walking it.
 import { Capsule, capsule, owner, payloadText, trustScore, childCount, parentCount, MetaView, kvGet, kvSet, kvDelete, kvGetText, kvSetText, utf8, submitText } from "../../../guest-sdk/assembly/index";
 import { parseJson, failure, JsonOut, JValue, J_ARR, J_STR, J_INT, J_OBJ } from "../../lib/json";
-import { keyFromHex, fromHex, hexOf } from "../../lib/hex";
-import { Analysis, findTerm } from "./normalize";
-import { compile, Policy } from "./policy";
+import { parseKeyHex, parseHex, hexOf } from "../../lib/hex";
+import { Analysis } from "./normalize";
+import { compile, findTerm, Policy, TOO_COMPLEX } from "./policy";
 
 export const MAX_LIST: i32 = 1000;
-export const MAX_TEXT_BYTES: u32 = 32 * 1024;
+export const MAX_TEXT_BYTES: u32 = 16 * 1024;
 export const MAX_ANCESTORS: i32 = 64;
 const PAGE_BYTES: i32 = 60_000;
 const MAX_PAGES: i32 = 64;
@@ -44,8 +44,8 @@ function strings(v: JValue | null, check: (s: string) => bool): string[] | null 
   return out;
 }
 
-function isKey(s: string): bool { return keyFromHex(s) !== null; }
-function isId(s: string): bool { return fromHex(s, 32) !== null; }
+function isKey(s: string): bool { return parseKeyHex(s) !== null; }
+function isId(s: string): bool { return parseHex(s, 32) !== null; }
 function isTerm(s: string): bool { return s.length > 0 && s.length <= 64; }
 
 function verdict(v: string, reason: string, detail: string): string {
@@ -238,7 +238,8 @@ function judgeComment(): i32 {
   const a = new Analysis();
   a.run(body, 0x69);
   let found = findTerm(a, policy);
-  if (found < 0 && a.hasOne) { a.run(body, 0x6c); found = findTerm(a, policy); }
+  if (found == -1 && a.hasOne) { a.run(body, 0x6c); found = findTerm(a, policy); }
+  if (found == TOO_COMPLEX) return finish(c.id, t, true, verdict("reject", "TOO_COMPLEX", "single-letter runs too long to check"));
   if (found >= 0) return finish(c.id, t, true, verdict("reject", "BANNED_TERM", policy.termText(found)));
   const deviceOwner = owner();
   if (ownsChannel(c.channel, c.author, deviceOwner) ||

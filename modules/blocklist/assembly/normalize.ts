@@ -18,7 +18,7 @@
 // punctuation), or when its concatenated keys equal a stretch of a single-character run. "spamalot" does not
 // match "spam"; a term whose key is empty matches nothing.
 import { prop, foldInto, segment, Cps, WB_ALETTER, WB_NUMERIC, WB_MIDLETTER, WB_MIDNUM, WB_MIDNUMLET, WB_SQUOTE,
-  WB_DQUOTE, WB_EXTENDNUMLET, F_EXTPICT, F_WORD, F_STRIP } from "./unicode";
+  WB_DQUOTE, WB_EXTENDNUMLET, F_EXTPICT, F_WORD, F_STRIP, F_DROP } from "./unicode";
 
 function leetOf(c: i32, one: i32): i32 {
   if (c >= 0xff01 && c <= 0xff5e) c -= 0xfee0; // fullwidth forms
@@ -45,6 +45,7 @@ export class Analysis {
   cls: Cps = new Cps(256);
   pict: Cps = new Cps(256);
   word: Cps = new Cps(256);  // per code point: 1 if it is a word character (after the leet rule)
+  props: Cps = new Cps(256);
   brk: Uint8Array = new Uint8Array(257);
   keys: Uint8Array = new Uint8Array(1024);
   keysLen: i32 = 0;
@@ -63,7 +64,7 @@ export class Analysis {
   /** Analyses `text`; `one` is what a leet '1' becomes ('i' or 'l'). */
   run(text: string, one: i32): void {
     const cps = this.cps, cls = this.cls, pict = this.pict, word = this.word;
-    cps.clear(); cls.clear(); pict.clear(); word.clear();
+    cps.clear(); cls.clear(); pict.clear(); word.clear(); this.props.clear();
     this.keysLen = 0;
     this.at.clear(); this.len.clear(); this.altAt.clear(); this.altLen.clear(); this.single.clear(); this.alpha.clear();
     this.hasOne = false;
@@ -79,6 +80,7 @@ export class Analysis {
       cls.push(p & 31);
       pict.push((p & F_EXTPICT) != 0 ? 1 : 0);
       word.push((p & F_WORD) != 0 ? 1 : 0);
+      this.props.push(p);
       if (c == 0x31 || c == 0xff11) this.hasOne = true;
     }
     const n = cps.length;
@@ -111,12 +113,10 @@ export class Analysis {
     for (let i = s; i < e; i++) {
       const k = this.cls.at(i);
       if (skipped(k)) continue;
-      const c = this.cps.at(i);
-      this.tmp.clear();
-      foldInto(c, this.tmp);
-      if (this.tmp.length == 0 && leetOf(c, one) < 0) continue;
+      const isLeet = leetOf(this.cps.at(i), one) >= 0;
+      if ((this.props.at(i) & F_DROP) != 0 && !isLeet) continue;
       counted++;
-      if (leetOf(c, one) >= 0) leet = true;
+      if (isLeet) leet = true;
       else if (this.word.at(i) != 0 && k != WB_NUMERIC) alpha = true;
     }
     if (counted == 0) return;
@@ -159,90 +159,12 @@ export class Analysis {
   keyOf(i: i32): string { return String.UTF8.decodeUnsafe(this.keys.dataStart + <usize>this.at.at(i), <usize>this.len.at(i), false); }
 }
 
-// ---- terms: compiled once per policy into open-addressing hash tables over the spaced and joined keys ----
+// ---- hashing of keys (policy.ts keeps the terms in hash tables of these) ----
 
 export function fnv(h: u32, b: Uint8Array, at: i32, n: i32): u32 {
   for (let i = 0; i < n; i++) { h ^= <u32>b[at + i]; h *= 16777619; }
   return h;
 }
 export const FNV0: u32 = 2166136261;
-function fnvByte(h: u32, x: u32): u32 { h ^= x; return h * 16777619; }
+export function fnvByte(h: u32, x: u32): u32 { h ^= x; return h * 16777619; }
 
-/** Looks terms up: implemented over the stored policy (policy.ts) or, in specs, over a compiled list. */
-export abstract class TermIndex {
-  abstract get maxWords(): i32;
-  abstract get maxJoined(): i32;
-  /** Entry whose spaced key (word keys joined by ' ') hashes to h at probe `k`, or -1 at an empty slot. */
-  abstract spacedSlot(h: u32, k: i32): i32;
-  abstract joinedSlot(h: u32, k: i32): i32;
-  abstract spaced(entry: i32): Uint8Array; // a view
-  abstract joined(entry: i32): Uint8Array;
-  abstract original(entry: i32): i32;
-}
-
-function sameSpaced(a: Analysis, from: i32, words: i32, t: Uint8Array): bool {
-  let p = 0;
-  for (let w = 0; w < words; w++) {
-    if (w > 0) { if (p >= t.length || t[p] != 0x20) return false; p++; }
-    const at = a.at.at(from + w), n = a.len.at(from + w);
-    if (p + n > t.length || memory.compare(a.keys.dataStart + <usize>at, t.dataStart + <usize>p, <usize>n) != 0) return false;
-    p += n;
-  }
-  return p == t.length;
-}
-
-function sameJoined(a: Analysis, from: i32, to: i32, t: Uint8Array, alt: bool): bool {
-  let p = 0;
-  for (let w = from; w < to; w++) {
-    const at = alt ? a.altAt.at(w) : a.at.at(w), n = alt ? a.altLen.at(w) : a.len.at(w);
-    if (p + n > t.length || memory.compare(a.keys.dataStart + <usize>at, t.dataStart + <usize>p, <usize>n) != 0) return false;
-    p += n;
-  }
-  return p == t.length;
-}
-
-/** The original index of the first term found in the analysed text, or -1. */
-export function findTerm(a: Analysis, idx: TermIndex): i32 {
-  const words = a.words, maxWords = idx.maxWords, maxJoined = idx.maxJoined;
-  // whole words, and consecutive words for multi-word terms
-  for (let i = 0; i < words; i++) {
-    let h = FNV0;
-    for (let n = 1; n <= maxWords && i + n <= words; n++) {
-      const w = i + n - 1;
-      if (n > 1) h = fnvByte(h, 0x20);
-      h = fnv(h, a.keys, a.at.at(w), a.len.at(w));
-      for (let k = 0; ; k++) {
-        const e = idx.spacedSlot(h, k);
-        if (e < 0) break;
-        if (sameSpaced(a, i, n, idx.spaced(e))) return idx.original(e);
-      }
-    }
-  }
-  // runs of single-character words, as one string
-  let r = 0;
-  while (r < words) {
-    if (a.single.at(r) == 0) { r++; continue; }
-    let end = r + 1;
-    while (end < words && a.single.at(end) != 0) end++;
-    if (end - r >= 2) {
-      let alt = false;
-      for (let i = r; i < end; i++) if (a.alpha.at(i) != 0) { alt = true; break; }
-      for (let s = r; s < end; s++) {
-        let h = FNV0, total = 0;
-        for (let e = s; e < end; e++) {
-          const at = alt ? a.altAt.at(e) : a.at.at(e), n = alt ? a.altLen.at(e) : a.len.at(e);
-          total += n;
-          if (total > maxJoined) break;
-          h = fnv(h, a.keys, at, n);
-          for (let k = 0; ; k++) {
-            const x = idx.joinedSlot(h, k);
-            if (x < 0) break;
-            if (sameJoined(a, s, e + 1, idx.joined(x), alt)) return idx.original(x);
-          }
-        }
-      }
-    }
-    r = end;
-  }
-  return -1;
-}

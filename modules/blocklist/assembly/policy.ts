@@ -1,15 +1,22 @@
 // A channel policy, compiled once when its policy capsule runs into one binary blob (kv pages) that comments are
 // judged against without parsing: sorted blocked authors (34-byte records) and capsule ids (32 bytes) for binary
-// search, banned terms as folded keys in two open-addressing hash tables (normalize.ts), the original terms for
-// the verdict's detail. Little-endian:
+// search, banned terms as folded keys (normalize.ts) in open-addressing hash tables — spaced (word keys joined by
+// ' ') and joined (concatenated, for single-letter runs) — plus tables of their prefixes (at word boundaries;
+// the first PREFIX_BYTES bytes) so that a lookup stops as soon as no term can still match. Little-endian:
 //   u8 version ‖ i64 min_trust ‖ u32 max ‖ u64 window_ms ‖ u32 per_parent ‖ u32 authors ‖ u32 capsules ‖
-//   u32 terms ‖ u32 entries ‖ u32 max_words ‖ u32 max_joined ‖ u32 hash_size ‖ u32 offsets × 6 (authors,
-//   capsules, entry offsets, spaced hash, joined hash, term offsets) ‖ data
+//   u32 terms ‖ u32 entries ‖ u32 max_words ‖ u32 max_joined ‖ u32 hash_size ‖ u32 prefix_size ‖
+//   u32 offsets × 8 (authors, capsules, entry offsets, spaced hash, joined hash, term offsets, spaced prefixes,
+//   joined prefixes) ‖ data
 //   entry = u16 term ‖ u16 n ‖ spaced key ‖ u16 m ‖ joined key;   term = u16 n ‖ UTF-8
-import { Analysis, TermIndex, fnv, FNV0 } from "./normalize";
+import { Analysis, fnv, fnvByte, FNV0 } from "./normalize";
+import { parseHex } from "../../lib/hex";
 
-export const VERSION: u8 = 1;
-const HEADER: i32 = 77;
+export const VERSION: u8 = 2;
+const HEADER: i32 = 89;
+/** Joined-key prefixes are indexed up to this many bytes. */
+export const PREFIX_BYTES: i32 = 32;
+/** Lookups a comment may cost before it is refused as TOO_COMPLEX (adversarial single-letter runs). */
+export const MAX_STEPS: i32 = 300_000;
 /** A folded term's key is at most this long (UTF-8 bytes). */
 export const MAX_KEY_BYTES: i32 = 255;
 
@@ -61,11 +68,6 @@ function entriesOf(a: Analysis, term: i32, out: Entry[]): void {
   out.push(new Entry(term, spaced, joined, a.words));
 }
 
-function hexBytes(s: string, n: i32): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < s.length / 2; i++) out[i] = <u8>I32.parseInt(s.substr(i * 2, 2), 16);
-  return out;
-}
 
 /** Compiles a validated policy. `authors` are hex keys, `capsules` hex ids, `terms` 1-64 characters. */
 export function compile(authors: string[], capsules: string[], terms: string[], minTrust: i64, maxCount: i32, window: u64, perParent: i32): CompileResult {
@@ -86,21 +88,32 @@ export function compile(authors: string[], capsules: string[], terms: string[], 
   const ca = capsules.slice(); ca.sort(byLengthThenText);
   let hashSize = 8;
   while (hashSize < entries.length * 2) hashSize <<= 1;
+  // prefix hashes: spaced at every word boundary before the last, joined at 1..PREFIX_BYTES bytes
+  const spacedPrefixes: u32[] = [], joinedPrefixes: u32[] = [];
+  for (let e = 0; e < entries.length; e++) {
+    const sp = entries[e].spaced, jo = entries[e].joined;
+    let h = FNV0;
+    for (let i = 0; i < sp.length; i++) { if (sp[i] == 0x20) spacedPrefixes.push(h); h = fnvByte(h, <u32>sp[i]); }
+    h = FNV0;
+    for (let i = 0; i < jo.length && i < PREFIX_BYTES; i++) { h = fnvByte(h, <u32>jo[i]); if (i + 1 < jo.length) joinedPrefixes.push(h); }
+  }
+  let prefixSize = 8;
+  while (prefixSize < max(spacedPrefixes.length, joinedPrefixes.length) * 2) prefixSize <<= 1;
   let maxWords = 0, maxJoined = 0;
   for (let e = 0; e < entries.length; e++) { maxWords = max(maxWords, entries[e].words); maxJoined = max(maxJoined, entries[e].joined.length); }
 
   const w = new Writer();
   w.u8(VERSION); w.u64(<u64>minTrust); w.u32(maxCount); w.u64(window); w.u32(perParent);
   const countsAt = w.n;
-  w.u32(0); w.u32(0); w.u32(terms.length); w.u32(entries.length); w.u32(maxWords); w.u32(maxJoined); w.u32(hashSize);
+  w.u32(0); w.u32(0); w.u32(terms.length); w.u32(entries.length); w.u32(maxWords); w.u32(maxJoined); w.u32(hashSize); w.u32(prefixSize);
   const offsAt = w.n;
-  for (let i = 0; i < 6; i++) w.u32(0);
+  for (let i = 0; i < 8; i++) w.u32(0);
   // authors: 34-byte records, sorted, no duplicates
   w.setU32(offsAt, w.n);
   let na = 0;
   for (let i = 0; i < au.length; i++) {
     if (i > 0 && au[i] == au[i - 1]) continue;
-    const k = hexBytes(au[i], au[i].length / 2);
+    const k = parseHex(au[i], 0)!;
     w.u8(k.length); w.bytes(k, 0, k.length);
     for (let z = k.length; z < 33; z++) w.u8(0);
     na++;
@@ -110,7 +123,7 @@ export function compile(authors: string[], capsules: string[], terms: string[], 
   let nc = 0;
   for (let i = 0; i < ca.length; i++) {
     if (i > 0 && ca[i] == ca[i - 1]) continue;
-    const id = hexBytes(ca[i], 32);
+    const id = parseHex(ca[i], 32)!;
     w.bytes(id, 0, 32);
     nc++;
   }
@@ -153,13 +166,29 @@ export function compile(authors: string[], capsules: string[], terms: string[], 
     const b = Uint8Array.wrap(String.UTF8.encode(terms[t]));
     w.u16(b.length); w.bytes(b, 0, b.length);
   }
+  for (let table = 0; table < 2; table++) {
+    w.setU32(offsAt + 24 + table * 4, w.n);
+    const at = w.n;
+    for (let i = 0; i < prefixSize; i++) w.u32(0);
+    const list = table == 0 ? spacedPrefixes : joinedPrefixes;
+    for (let i = 0; i < list.length; i++) {
+      const v = list[i] == 0 ? 1 : list[i];
+      let slot = <i32>(v & <u32>(prefixSize - 1));
+      while (true) {
+        const x = load<u32>(w.buf.dataStart + <usize>(at + slot * 4));
+        if (x == 0) { store<u32>(w.buf.dataStart + <usize>(at + slot * 4), v); break; }
+        if (x == v) break;
+        slot = (slot + 1) & (prefixSize - 1);
+      }
+    }
+  }
   r.blob = w.buf.slice(0, w.n);
   return r;
 }
 
 /** A stored policy, read in place. */
-export class Policy extends TermIndex {
-  constructor(public b: Uint8Array) { super(); }
+export class Policy {
+  constructor(public b: Uint8Array) {}
   private u32(at: i32): i32 { return <i32>load<u32>(this.b.dataStart + <usize>at); }
   get minTrust(): i64 { return load<i64>(this.b.dataStart + 1); }
   get max(): i32 { return this.u32(9); }
@@ -172,6 +201,7 @@ export class Policy extends TermIndex {
   get maxWords(): i32 { return this.u32(41); }
   get maxJoined(): i32 { return this.u32(45); }
   get hashSize(): i32 { return this.u32(49); }
+  get prefixSize(): i32 { return this.u32(53); }
 
   valid(): bool { return this.b.length >= HEADER && this.b[0] == VERSION; }
 
@@ -180,9 +210,9 @@ export class Policy extends TermIndex {
     const rec = new Uint8Array(34);
     rec[0] = <u8>key.length;
     memory.copy(rec.dataStart + 1, key.dataStart, <usize>min(key.length, 33));
-    return this.search(this.u32(53), this.authors, 34, rec);
+    return this.search(this.u32(57), this.authors, 34, rec);
   }
-  blockedCapsule(id: Uint8Array): bool { return this.search(this.u32(57), this.capsules, 32, id); }
+  blockedCapsule(id: Uint8Array): bool { return this.search(this.u32(61), this.capsules, 32, id); }
 
   private search(base: i32, n: i32, size: i32, k: Uint8Array): bool {
     let lo = 0, hi = n - 1;
@@ -195,27 +225,116 @@ export class Policy extends TermIndex {
     return false;
   }
 
-  private entryAt(e: i32): i32 { return this.u32(this.u32(61) + e * 4); }
-  spacedSlot(h: u32, k: i32): i32 { return this.slot(this.u32(65), h, k); }
-  joinedSlot(h: u32, k: i32): i32 { return this.slot(this.u32(69), h, k); }
+  private entryAt(e: i32): i32 { return this.u32(this.u32(65) + e * 4); }
+  spacedSlot(h: u32, k: i32): i32 { return this.slot(this.u32(69), h, k); }
+  joinedSlot(h: u32, k: i32): i32 { return this.slot(this.u32(73), h, k); }
   private slot(table: i32, h: u32, k: i32): i32 {
     const size = this.hashSize;
     if (k >= size) return -1;
     const v = this.u32(table + (<i32>((h + <u32>k) & <u32>(size - 1))) * 4);
     return v - 1;
   }
-  spaced(e: i32): Uint8Array {
-    const at = this.entryAt(e);
-    return this.b.subarray(at + 4, at + 4 + <i32>load<u16>(this.b.dataStart + <usize>(at + 2)));
-  }
-  joined(e: i32): Uint8Array {
-    const at = this.entryAt(e);
-    const j = at + 4 + <i32>load<u16>(this.b.dataStart + <usize>(at + 2));
-    return this.b.subarray(j + 2, j + 2 + <i32>load<u16>(this.b.dataStart + <usize>j));
-  }
+  get bytes(): Uint8Array { return this.b; }
+  spacedAt(e: i32): i32 { return this.entryAt(e) + 4; }
+  spacedLen(e: i32): i32 { return <i32>load<u16>(this.b.dataStart + <usize>(this.entryAt(e) + 2)); }
+  joinedAt(e: i32): i32 { return this.spacedAt(e) + this.spacedLen(e) + 2; }
+  joinedLen(e: i32): i32 { return <i32>load<u16>(this.b.dataStart + <usize>(this.spacedAt(e) + this.spacedLen(e))); }
   original(e: i32): i32 { return <i32>load<u16>(this.b.dataStart + <usize>this.entryAt(e)); }
   termText(t: i32): string {
-    const at = this.u32(this.u32(73) + t * 4);
+    const at = this.u32(this.u32(77) + t * 4);
     return String.UTF8.decodeUnsafe(this.b.dataStart + <usize>(at + 2), <usize>load<u16>(this.b.dataStart + <usize>at), false);
   }
+
+  /** Can a key whose hash so far is h still grow into a term? (spaced: at a word boundary; joined: by bytes) */
+  spacedPrefix(h: u32): bool { return this.hasPrefix(this.u32(81), h); }
+  joinedPrefix(h: u32): bool { return this.hasPrefix(this.u32(85), h); }
+  private hasPrefix(table: i32, h: u32): bool {
+    const v = h == 0 ? 1 : h, size = this.prefixSize;
+    let slot = <i32>(v & <u32>(size - 1));
+    for (let k = 0; k < size; k++) {
+      const x = load<u32>(this.b.dataStart + <usize>(table + slot * 4));
+      if (x == 0) return false;
+      if (x == v) return true;
+      slot = (slot + 1) & (size - 1);
+    }
+    return false;
+  }
+}
+
+export const TOO_COMPLEX: i32 = -2;
+
+function sameSpaced(a: Analysis, from: i32, words: i32, base: usize, len: i32): bool {
+  let p = 0;
+  for (let w = 0; w < words; w++) {
+    if (w > 0) { if (p >= len || load<u8>(base + <usize>p) != 0x20) return false; p++; }
+    const at = a.at.at(from + w), n = a.len.at(from + w);
+    if (p + n > len || memory.compare(a.keys.dataStart + <usize>at, base + <usize>p, <usize>n) != 0) return false;
+    p += n;
+  }
+  return p == len;
+}
+
+function sameJoined(a: Analysis, from: i32, to: i32, base: usize, len: i32, alt: bool): bool {
+  let p = 0;
+  for (let w = from; w < to; w++) {
+    const at = alt ? a.altAt.at(w) : a.at.at(w), n = alt ? a.altLen.at(w) : a.len.at(w);
+    if (p + n > len || memory.compare(a.keys.dataStart + <usize>at, base + <usize>p, <usize>n) != 0) return false;
+    p += n;
+  }
+  return p == len;
+}
+
+/**
+ * The index of the first banned term found in the analysed text (in text order), -1 for none, or TOO_COMPLEX
+ * when the lookups would exceed MAX_STEPS (only reachable with long single-letter runs that keep matching
+ * prefixes of long terms).
+ */
+export function findTerm(a: Analysis, p: Policy): i32 {
+  const words = a.words, maxWords = p.maxWords, maxJoined = p.maxJoined;
+  const base = p.b.dataStart;
+  let steps = 0;
+  // whole words, and consecutive words for multi-word terms
+  for (let i = 0; i < words; i++) {
+    let h = FNV0;
+    for (let n = 1; n <= maxWords && i + n <= words; n++) {
+      const w = i + n - 1;
+      if (n > 1) { if (!p.spacedPrefix(h)) break; h = fnvByte(h, 0x20); }
+      h = fnv(h, a.keys, a.at.at(w), a.len.at(w));
+      if (++steps > MAX_STEPS) return TOO_COMPLEX;
+      for (let k = 0; ; k++) {
+        const e = p.spacedSlot(h, k);
+        if (e < 0) break;
+        if (sameSpaced(a, i, n, base + <usize>p.spacedAt(e), p.spacedLen(e))) return p.original(e);
+      }
+    }
+  }
+  // runs of single-character words, as one string
+  let r = 0;
+  while (r < words) {
+    if (a.single.at(r) == 0) { r++; continue; }
+    let end = r + 1;
+    while (end < words && a.single.at(end) != 0) end++;
+    if (end - r >= 2) {
+      let alt = false;
+      for (let i = r; i < end; i++) if (a.alpha.at(i) != 0) { alt = true; break; }
+      for (let s = r; s < end; s++) {
+        let h = FNV0, total = 0;
+        for (let e = s; e < end; e++) {
+          const at = alt ? a.altAt.at(e) : a.at.at(e), n = alt ? a.altLen.at(e) : a.len.at(e);
+          if (total + n > maxJoined) break;
+          if (total > 0 && total <= PREFIX_BYTES && !p.joinedPrefix(h)) break;
+          total += n;
+          h = fnv(h, a.keys, at, n);
+          if (++steps > MAX_STEPS) return TOO_COMPLEX;
+          for (let k = 0; ; k++) {
+            const x = p.joinedSlot(h, k);
+            if (x < 0) break;
+            if (sameJoined(a, s, e + 1, base + <usize>p.joinedAt(x), p.joinedLen(x), alt)) return p.original(x);
+          }
+        }
+      }
+    }
+    r = end;
+  }
+  return -1;
 }

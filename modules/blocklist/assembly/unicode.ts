@@ -6,7 +6,7 @@
 //  - foldInto(c, out): the matching key of one code point (decomposition, case folding, UTS #39 prototype; see
 //    the generator's header for the exact rule);
 //  - segment(): UAX #29 word boundaries (rules WB1–WB999), checked against every case of WordBreakTest.txt.
-import { PROP_START, PROP_VALUE, FOLD_KEY, FOLD_VALUE, FOLD_POOL } from "../../../build/generated/unicode/tables";
+import { PROP_START, PROP_VALUE, FOLD_KEY, FOLD_VALUE, FOLD_POOL, DIRECT_LIMIT, DIRECT_PROP, DIRECT_FOLD } from "../../../build/generated/unicode/tables";
 
 export const WB_OTHER: i32 = 0, WB_CR: i32 = 1, WB_LF: i32 = 2, WB_NEWLINE: i32 = 3, WB_EXTEND: i32 = 4, WB_ZWJ: i32 = 5,
   WB_RI: i32 = 6, WB_FORMAT: i32 = 7, WB_KATAKANA: i32 = 8, WB_HEBREW: i32 = 9, WB_ALETTER: i32 = 10, WB_SQUOTE: i32 = 11,
@@ -16,6 +16,7 @@ export const F_EXTPICT: i32 = 1 << 5, F_WORD: i32 = 1 << 6, F_DROP: i32 = 1 << 7
 
 /** Property bits of code point `c` (binary search over the generated ranges). */
 export function prop(c: i32): i32 {
+  if (<u32>c < <u32>DIRECT_LIMIT) return <i32>unchecked(DIRECT_PROP[c]);
   let lo = 0, hi = PROP_START.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
@@ -40,6 +41,13 @@ export class Cps {
 /** Appends the folded form of `c` to `out` (nothing when it is dropped). */
 export function foldInto(c: i32, out: Cps): void {
   if ((prop(c) & F_DROP) != 0) return;
+  if (<u32>c < <u32>DIRECT_LIMIT) {
+    const v = unchecked(DIRECT_FOLD[c]);
+    if (v == 0xffffffff) { out.push(c); return; }
+    const at = <i32>(v >> 5), n = <i32>(v & 31);
+    for (let i = 0; i < n; i++) out.push(<i32>unchecked(FOLD_POOL[at + i]));
+    return;
+  }
   let lo = 0, hi = FOLD_KEY.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;

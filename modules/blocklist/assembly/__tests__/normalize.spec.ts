@@ -1,6 +1,6 @@
 // Banned-term matching against evasions: whole words (UAX #29) of folded keys (UTS #39), normalize.ts + policy.ts.
-import { Analysis, findTerm } from "../normalize";
-import { compile, Policy } from "../policy";
+import { Analysis } from "../normalize";
+import { compile, findTerm, Policy } from "../policy";
 
 function banned(text: string, terms: string[]): string | null {
   const p = new Policy(compile([], [], terms, 0, 0, 0, 0).blob!);
