@@ -112,6 +112,10 @@ describe("distrust", () => {
     expect(s(g, 3)).toBe(850_000 - 500_000);
     expect(s(g, 4)).toBe(350_000 * 85 / 100); // 4 is reached through 3 with 3's lowered score, not penalised itself
   });
+  it("a weakly trusted identity's distrust weighs by its own score", () => {
+    const g = run(new Edges().add(O, 1, 100).add(O, 2, 50).add(1, 3, 100).add(2, 3, -100));
+    expect(s(g, 3)).toBe(850_000 - 500_000);
+  });
   it("a distrusted identity neither propagates nor subtracts", () => {
     const e = new Edges().add(O, 1, 100).add(O, 2, 100).add(1, 3, 100).add(2, 3, -100).add(3, 4, 100).add(3, 5, -100);
     e.add(1, 6, 100).add(6, 5, 100);
