@@ -133,6 +133,15 @@ describe("trust and rate limits", () => {
     expect(say(BOB, p, "hi")).toBe("allow OK");
     expect(say(ALICE, p, "hi")).toBe("hide RATE_LIMITED");
   });
+  it("counts only the author's earlier comments: not reactions, not siblings dated after it", () => {
+    const p = post(ALICE);
+    const t = clock + 100_000_000;
+    for (let i = 0; i < 3; i++) w.add(new Cap("reaction", BOB).parent(p).at(t - 10_000_000 + i).text(null));
+    for (let i = 0; i < 3; i++) w.add(new Cap("comment", BOB).parent(p).at(t - 10_000_000 + i).text(null));
+    for (let i = 0; i < 3; i++) w.add(new Cap("comment", BOB).parent(p).at(t + 5000 + i).text(null));
+    expect(say(BOB, p, "fourth", "general", t)).toBe("allow OK"); // 3 earlier comments < per_parent 4
+    clock = t + 10_000;
+  });
 });
 
 describe("limits are codes, never traps", () => {

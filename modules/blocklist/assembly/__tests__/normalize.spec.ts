@@ -76,6 +76,11 @@ describe("whole words only", () => {
     expect(hit("spa day, scampi, linking")).toBe(false);
     expect(hit("scam linkage")).toBe(false);
   });
+  it("adjacent words do not glue into a term (only single letters form runs)", () => {
+    expect(hit("the spa mood")).toBe(false);
+    expect(hit("a spa m")).toBe(false);
+    expect(hit("idi ot")).toBe(false);
+  });
   it("punctuation around a word does not hide it", () => {
     expect(hit("(spam!)")).toBe(true);
     expect(hit("spam.")).toBe(true);

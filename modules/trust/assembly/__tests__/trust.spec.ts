@@ -51,6 +51,9 @@ describe("scores", () => {
     const r = stmt(O, 1, 100, "cooking");
     expect(flag(r, "ok")).toBe(true);
     expect(score(1)).toBe(0);
+    stmt(O, 2, 100); // a recomputation reads the graph again: the topic statement is not in it
+    expect(score(1)).toBe(0);
+    expect(score(2)).toBe(1_000_000);
     expect(kvGetText("s/" + key(O) + "/" + key(1) + "/cooking")).not.toBeNull();
   });
   it("recomputes only for statements that can change what the owner sees", () => {
