@@ -7,55 +7,67 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nativeBackend as b } from '../host/src/crypto/native.ts';
 import { Kit } from '../test/modules/_kit.ts';
+import { layTrustGraph, type Statement } from '../test/modules/_trust-layout.ts';
 import { toHex, utf8 } from '../host/src/bytes.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
-export interface ModuleBenchRow { module: string; scenario: string; fuel: bigint; budget: bigint; ms: number }
+export interface ModuleBenchRow { module: string; scenario: string; fuel: bigint; budget: bigint; ms: number; out?: unknown }
 
 function budgetOf(name: string): bigint {
   return BigInt(JSON.parse(readFileSync(join(root, 'modules', name, 'module.json'), 'utf8')).fuel);
 }
 
-function timed(k: Kit, c: { bytes: Uint8Array }, now?: bigint): { fuel: bigint; ms: number } {
+function timed(k: Kit, c: { bytes: Uint8Array }, now?: bigint): { fuel: bigint; ms: number; out: any } {
   const t0 = performance.now();
   const r = k.rt.ingest(c.bytes, now !== undefined ? { now } : {});
   const ms = performance.now() - t0;
   if (r.status !== 'executed') throw new Error(`bench run not executed: ${r.status} ${r.error?.code} ${r.error?.message}`);
-  return { fuel: r.fuel!, ms };
+  const out = JSON.parse(new TextDecoder().decode(r.output));
+  if (out.ok === false) throw new Error(`bench run refused: ${out.code} ${out.reason}`);
+  return { fuel: r.fuel!, ms, out };
 }
 
 export function runModulesBench(scale = 1): ModuleBenchRow[] {
   const rows: ModuleBenchRow[] = [];
   const hexKey = (i: number) => toHex(b.sha256(utf8.encode(`bench-node-${i}`)));
 
-  { // trust: one statement added to a graph of 10k edges over 2k identities (kv laid out as the module does)
+  { // trust: one statement into a 35,200-edge graph over 2,000 identities, all reachable from the owner
     const k = new Kit('trust', 'owner');
-    const edges = Math.round(10_000 * scale), nodes = Math.max(50, Math.round(2_000 * scale));
+    const nodes = Math.max(50, Math.round(2_000 * scale)), edges = Math.round(35_200 * scale);
     const owner = k.key('owner');
-    const out = new Map<string, Map<string, string>>();
-    for (let i = 0; i < edges; i++) {
-      const from = i < 20 ? owner : hexKey(i % nodes);
-      const to = hexKey((i * 7 + Math.floor(i / nodes) * 13 + 3) % nodes);
-      if (from === to) continue;
-      if (!out.has(from)) out.set(from, new Map());
-      out.get(from)!.set(`${to} -`, `${to} - ${(i % 9) * 10 + 10} 1 ${toHex(b.sha256(utf8.encode(String(i))))}`);
-    }
-    const mid = toHex(k.moduleId);
-    const buckets = new Map<string, string[]>();
-    let total = 0;
-    k.rt.store.transaction(() => {
-      for (const [from, m] of out) {
-        const rows = [...m.entries()].sort(([a], [c]) => (a < c ? -1 : 1)).map(([, v]) => v);
-        total += rows.length;
-        k.rt.store.kvSet(mid, utf8.encode(`out:${from}`), utf8.encode(rows.join('\n')));
-        const bk = from.slice(0, 2);
-        buckets.set(bk, [...(buckets.get(bk) ?? []), from]);
-      }
-      for (const [bk, list] of buckets) k.rt.store.kvSet(mid, utf8.encode(`authors:${bk}`), utf8.encode(list.sort().join('\n')));
-    });
+    const st: Statement[] = [];
+    for (let i = 0; i < 20; i++) st.push([owner, hexKey(i * 97 % nodes), 50 + i]);
+    for (let i = 0; i < edges; i++) st.push([hexKey(i % nodes), hexKey((i * 7 + Math.floor(i / nodes) * 13 + 3) % nodes), (i % 9) * 10 + 10]);
+    const total = layTrustGraph(k, st);
     const r = timed(k, k.capsule('owner', 'trust', { subject: hexKey(1), weight: 50 }));
-    rows.push({ module: 'trust', scenario: `1 statement into a ${total}-edge graph`, ...r, budget: budgetOf('trust') });
+    rows.push({ module: 'trust', scenario: `1 statement into a ${total}-edge graph (${r.out.edges} read)`, ...r, budget: budgetOf('trust') });
+    k.rt.close();
+  }
+  { // trust: a reachable identity holding 500 statements states one more (replacing one)
+    const k = new Kit('trust', 'owner');
+    const st: Statement[] = [[k.key('owner'), k.key('wide'), 100]];
+    for (let i = 0; i < 500; i++) st.push([k.key('wide'), hexKey(i), 100]);
+    layTrustGraph(k, st.slice(1));
+    k.run(k.capsule('owner', 'trust', { subject: k.key('wide'), weight: 100 })); // the owner's statement, run: 'wide' is scored
+    const r = timed(k, k.capsule('wide', 'trust', { subject: hexKey(7), weight: 60 }));
+    rows.push({ module: 'trust', scenario: `identity with 500 statements adds one (${r.out.scored} scored)`, ...r, budget: budgetOf('trust') });
+    k.rt.close();
+  }
+  // trust at the supported maximum (graph.ts MAX_NODES / MAX_EDGES), adversarial shapes:
+  //  most identities scored: 39 friends × 500 statements to distinct identities (19,540 scored);
+  //  most statements read: 399 friends × 500 statements over the same 500 identities (199,899 read)
+  for (const [friends, distinct] of [[39, true], [399, false]] as const) {
+    const k = new Kit('trust', 'owner');
+    const n = Math.max(2, Math.round(friends * scale));
+    const st: Statement[] = [];
+    for (let f = 0; f < n; f++) {
+      st.push([k.key('owner'), hexKey(1_000_000 + f), 100]);
+      for (let i = 0; i < 500; i++) st.push([hexKey(1_000_000 + f), hexKey(distinct ? f * 500 + i : i), 100]);
+    }
+    layTrustGraph(k, st);
+    const r = timed(k, k.capsule('owner', 'trust', { subject: hexKey(1_000_000), weight: 90 }));
+    rows.push({ module: 'trust', scenario: `${n} friends × 500 statements (${r.out.edges} read, ${r.out.scored} scored${r.out.truncated ? ', truncated' : ''})`, ...r, budget: budgetOf('trust') });
     k.rt.close();
   }
   { // rank: a post with 200 comments by 200 distinct trusted authors
@@ -78,6 +90,30 @@ export function runModulesBench(scale = 1): ModuleBenchRow[] {
     k.rt.ingestBatch(Array.from({ length: 50 }, (_, i) => k.capsule('poster', 'comment', { text: `c${i}` }, { logic: null, parents: [post.id] }).bytes));
     const r = timed(k, k.capsule('poster', 'comment', { text: 'lorem ipsum dolor sit amet '.repeat(38) }, { parents: [post.id] }));
     rows.push({ module: 'blocklist', scenario: `1 KiB comment, ${terms.length} banned terms, 50 siblings`, ...r, budget: budgetOf('blocklist') });
+    // the same comment once 750, then 1,000 logic-less siblings (a quarter by the commenter) are stored
+    for (const n of [750, 1000]) {
+      const have = n === 750 ? 50 : 750;
+      k.rt.ingestBatch(Array.from({ length: n - have }, (_, i) => k.capsule(i % 4 === 0 ? 'poster' : `s${i % 300}`, 'comment', { text: `d${i}` }, { logic: null, parents: [post.id] }).bytes));
+      const s = timed(k, k.capsule('other', 'comment', { text: 'lorem ipsum dolor sit amet '.repeat(38) }, { parents: [post.id] }));
+      rows.push({ module: 'blocklist', scenario: `same, ${n} logic-less siblings (${s.out.verdict} ${s.out.reason})`, ...s, budget: budgetOf('blocklist') });
+    }
+    k.rt.close();
+  }
+  { // blocklist at its documented maxima: a policy of 1,000 terms, authors and ids; a 16 KiB comment of single
+    // letters that keep matching term prefixes (the costliest text per byte)
+    const k = new Kit('blocklist', 'owner');
+    const n = Math.round(1000 * scale);
+    const policy = {
+      banned_terms: Array.from({ length: n }, (_, i) => `s${String.fromCharCode(97 + (i % 26))}${i} words here`),
+      blocked_authors: Array.from({ length: n }, (_, i) => hexKey(i)), blocked_capsules: Array.from({ length: n }, (_, i) => hexKey(10_000 + i)),
+      rate_limit: { max: 5, window_ms: 600_000 },
+    };
+    const p = timed(k, k.capsule('owner', 'policy', policy));
+    rows.push({ module: 'blocklist', scenario: `policy: ${n} terms, ${n} authors, ${n} capsule ids`, ...p, budget: budgetOf('blocklist') });
+    const post = k.capsule('owner', 'post', { t: 1 }, { logic: null });
+    k.rt.ingest(post.bytes);
+    const r = timed(k, k.capsule('poster', 'comment', { text: 's '.repeat(8_150) }, { parents: [post.id] }));
+    rows.push({ module: 'blocklist', scenario: `16 KiB comment of single letters, ${n} terms (${r.out.verdict})`, ...r, budget: budgetOf('blocklist') });
     k.rt.close();
   }
   { // transfer: a transfer among 10k funded accounts (state size does not enter the run)
@@ -103,7 +139,7 @@ export function runModulesBench(scale = 1): ModuleBenchRow[] {
 }
 
 export function formatModulesBench(rows: ModuleBenchRow[]): string {
-  return rows.map((r) => `${r.module.padEnd(12)} ${r.scenario.padEnd(44)} fuel ${String(r.fuel).padStart(11)} = ${(Number(r.fuel) / Number(r.budget) * 100).toFixed(1).padStart(5)}% of budget ${r.budget}  ${r.ms.toFixed(1)} ms`).join('\n');
+  return rows.map((r) => `${r.module.padEnd(12)} ${r.scenario.padEnd(58)} fuel ${String(r.fuel).padStart(11)} = ${(Number(r.fuel) / Number(r.budget) * 100).toFixed(1).padStart(5)}% of budget ${r.budget}  ${r.ms.toFixed(1)} ms`).join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(formatModulesBench(runModulesBench()));

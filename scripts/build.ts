@@ -1,5 +1,7 @@
 /**
  * The one build script (`npm run build`; `npm test` and `npm run demo` call it first):
+ *  0. generates the blocklist's Unicode tables from Unicode's data files (scripts/gen-unicode.ts →
+ *     build/generated/unicode/, skipped when current);
  *  1. compiles every reference module modules/<name>/assembly/index.ts with asc (target `module` of
  *     asconfig.json) into build/modules/<name>.wasm — skipped when the wasm is newer than every source;
  *  2. packs each into a signed build/modules/<name>.kmod from modules/<name>/module.json, signed with the
@@ -10,6 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { writeUnicodeTables } from './gen-unicode.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const quiet = process.argv.includes('--quiet');
@@ -24,6 +27,8 @@ export interface ModuleJson {
   memoryPages: number;
   maxDepth: number;
   description?: string;
+  /** asc --initialMemory for this module (default: asconfig.json's 1), e.g. when its static data is larger. */
+  initialMemoryPages?: number;
 }
 
 function newestMtime(dir: string): number {
@@ -45,7 +50,9 @@ function moduleNames(): string[] {
 function compileModules(): string[] {
   const out = join(root, 'build', 'modules');
   mkdirSync(out, { recursive: true });
+  const generated = join(root, 'build', 'generated');
   const sdkTime = Math.max(
+    existsSync(generated) ? newestMtime(generated) : 0,
     existsSync(join(root, 'guest-sdk')) ? newestMtime(join(root, 'guest-sdk')) : 0,
     existsSync(join(root, 'modules', 'lib')) ? newestMtime(join(root, 'modules', 'lib')) : 0,
     statSync(join(root, 'asconfig.json')).mtimeMs,
@@ -55,9 +62,11 @@ function compileModules(): string[] {
     const wasm = join(out, `${name}.wasm`);
     const srcTime = Math.max(sdkTime, newestMtime(join(root, 'modules', name)));
     if (!force && existsSync(wasm) && statSync(wasm).mtimeMs > srcTime) { built.push(name); continue; }
+    const manifest = JSON.parse(readFileSync(join(root, 'modules', name, 'module.json'), 'utf8')) as ModuleJson;
     const r = spawnSync(process.execPath, [
       join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join('modules', name, 'assembly', 'index.ts'),
       '--config', 'asconfig.json', '--target', 'module', '--outFile', wasm,
+      ...(manifest.initialMemoryPages ? ['--initialMemory', String(manifest.initialMemoryPages)] : []),
     ], { stdio: 'inherit', cwd: root });
     if (r.status !== 0) throw new Error(`asc failed for module ${name}`);
     log(`built modules/${name} -> build/modules/${name}.wasm`);
@@ -90,6 +99,7 @@ async function packModules(names: string[]): Promise<void> {
   }
 }
 
+if (writeUnicodeTables()) log('generated build/generated/unicode (Unicode tables of the blocklist module)');
 const names = compileModules();
 await packModules(names);
 if (process.argv.includes('--bundles')) {

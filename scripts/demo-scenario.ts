@@ -28,7 +28,10 @@ export function summarize(r: Record<string, any>, names: (hex: string) => string
     return `${r.proposals.length} proposal(s), none applied: ` + r.proposals.map((p: any) =>
       p.action === 'pin' ? `pin ${p.capsule.slice(0, 8)}` : p.action === 'block' ? `block ${names(p.author)}` : `move ${p.amount} to ${names(p.to)}`).join(', ');
   }
-  if (typeof r.subject === 'string') return `${names(r.subject)} now scores ${r.subject_score} (${r.edges} statements, ${r.scored} identities scored)`;
+  if (typeof r.subject === 'string') {
+    return r.recomputed === false ? `kept; nothing to recompute (the author has no score): ${names(r.subject)} scores ${r.subject_score}`
+      : `${names(r.subject)} now scores ${r.subject_score} (${r.edges} statements read, ${r.scored} identities scored)`;
+  }
   return JSON.stringify(r);
 }
 

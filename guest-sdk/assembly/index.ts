@@ -255,3 +255,75 @@ export function log(message: string): void {
   const b = utf8(message);
   env.log(b.dataStart, b.length);
 }
+
+// ---- allocation-free metadata reads (many parents or children) ----
+
+/**
+ * A reusable view of one capsule's metadata encoding: `loadParent` / `loadChild` fill one buffer that is kept
+ * across calls (grown only when a larger encoding arrives) and the fields are read in place. Use it to walk
+ * hundreds of children: `child()` decodes a new Capsule per call, which under the stub runtime (nothing is
+ * freed) costs memory for every child.
+ */
+export class MetaView {
+  buf: Uint8Array = new Uint8Array(SCRATCH_SIZE);
+  length: i32 = 0;
+  private kindAt: i32 = 0;
+  private authorAt: i32 = 0;
+  private channelAt: i32 = 0;
+  private createdAtAt: i32 = 0;
+
+  /** Loads parent `index`; false when the host does not hold it or index is out of range. */
+  loadParent(index: i32): bool {
+    let n = env.get_parent_metadata(index, this.buf.dataStart, this.buf.length);
+    if (n < 0) return false;
+    if (n > this.buf.length) { this.buf = new Uint8Array(n); n = env.get_parent_metadata(index, this.buf.dataStart, n); }
+    return this.index(n);
+  }
+
+  /** Loads child `index` of capsule `id` (32 bytes); false when out of range or without a child index. */
+  loadChild(id: Uint8Array, index: i32): bool {
+    let n = env.get_child_metadata(id.dataStart, index, this.buf.dataStart, this.buf.length);
+    if (n < 0) return false;
+    if (n > this.buf.length) { this.buf = new Uint8Array(n); n = env.get_child_metadata(id.dataStart, index, this.buf.dataStart, n); }
+    return this.index(n);
+  }
+
+  private index(n: i32): bool {
+    this.length = n;
+    this.kindAt = 34;
+    this.authorAt = this.kindAt + <i32>this.buf[33] + 2; // u8 kind_len kind u8 alg u8 author_len
+    const channelLenAt = this.authorAt + <i32>this.buf[this.authorAt - 1];
+    this.channelAt = channelLenAt + 2;
+    this.createdAtAt = this.channelAt + <i32>load<u16>(this.buf.dataStart + <usize>channelLenAt);
+    return true;
+  }
+
+  /** The 32-byte id, in place (a view of the buffer: copy it to keep it). */
+  id(): Uint8Array { return this.buf.subarray(1, 33); }
+  kindIs(kind: string): bool { return this.rangeIs(this.kindAt, <i32>this.buf[33], kind); }
+  authorIs(key: Uint8Array): bool {
+    const n = <i32>this.buf[this.authorAt - 1];
+    return n == key.length && memory.compare(this.buf.dataStart + <usize>this.authorAt, key.dataStart, <usize>n) == 0;
+  }
+  channelIs(channel: string): bool {
+    return this.rangeIs(this.channelAt, this.createdAtAt - this.channelAt, channel);
+  }
+  channel(): string { return String.UTF8.decodeUnsafe(this.buf.dataStart + <usize>this.channelAt, <usize>(this.createdAtAt - this.channelAt), false); }
+  createdAt(): u64 { return load<u64>(this.buf.dataStart + <usize>this.createdAtAt); }
+  parentCount(): i32 { return <i32>this.buf[this.createdAtAt + 8]; }
+  /** Parent `i`'s id, in place. */
+  parentId(i: i32): Uint8Array { const at = this.createdAtAt + 9 + i * 32; return this.buf.subarray(at, at + 32); }
+
+  private rangeIs(at: i32, n: i32, s: string): bool {
+    // UTF-8 compare without encoding `s` (ASCII fast path, else one encode)
+    if (n != String.UTF8.byteLength(s, false)) return false;
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) { ascii = false; break; }
+    if (ascii) {
+      for (let i = 0; i < n; i++) if (<i32>this.buf[at + i] != s.charCodeAt(i)) return false;
+      return true;
+    }
+    const b = String.UTF8.encode(s, false);
+    return memory.compare(this.buf.dataStart + <usize>at, changetype<usize>(b), <usize>n) == 0;
+  }
+}

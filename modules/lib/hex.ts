@@ -49,3 +49,46 @@ export function parseU64(s: string, ok: bool[]): u64 {
   ok[0] = true;
   return n;
 }
+
+/**
+ * Lowercase hex of `len` bytes of `b` from `at` (all of it by default) in one allocation. Prefer it to toHex in
+ * loops: toHex concatenates per byte, which under the stub runtime (nothing is ever freed) costs O(n²) memory.
+ */
+export function hexOf(b: Uint8Array, at: i32 = 0, len: i32 = -1): string {
+  const n = len < 0 ? b.length - at : len;
+  const out = new Uint16Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const v = b[at + i];
+    out[i * 2] = <u16>HEX.charCodeAt(v >> 4);
+    out[i * 2 + 1] = <u16>HEX.charCodeAt(v & 15);
+  }
+  return String.UTF16.decodeUnsafe(out.dataStart, <usize>(n * 4));
+}
+
+function nibble(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/**
+ * fromHex without a temporary string per character (fromHex's charAt allocates one each: 3 MB for 2,000 keys
+ * under the stub runtime): lowercase hex of exactly `len` bytes (0 = any even length ≤ 128 bytes), or null.
+ */
+export function parseHex(s: string, len: i32): Uint8Array | null {
+  if (s.length % 2 != 0 || (len > 0 && s.length != len * 2) || s.length > 256) return null;
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = nibble(s.charCodeAt(i * 2)), lo = nibble(s.charCodeAt(i * 2 + 1));
+    if (hi < 0 || lo < 0) return null;
+    out[i] = <u8>((hi << 4) | lo);
+  }
+  return out;
+}
+
+/** A public key given as hex (32 or 33 bytes), like keyFromHex, without a temporary string per character. */
+export function parseKeyHex(s: string): Uint8Array | null {
+  if (s.length == 64) return parseHex(s, 32);
+  if (s.length == 66) return parseHex(s, 33);
+  return null;
+}

@@ -90,23 +90,25 @@ class Parser {
 
   string(): string {
     this.pos++; // opening quote
-    let out = "";
+    // pieces joined once at the end: concatenating per escape would cost O(n²) memory under the stub runtime
+    // (a 16 KiB string of escapes alone would need hundreds of MiB)
+    const parts: string[] = [];
     let from = this.pos;
     while (this.pos < this.t.length) {
       const c = this.t.charCodeAt(this.pos);
-      if (c == 0x22) { out += this.t.substring(from, this.pos); this.pos++; return out; }
+      if (c == 0x22) { parts.push(this.t.substring(from, this.pos)); this.pos++; return parts.length == 1 ? parts[0] : parts.join(""); }
       if (c < 0x20) { this.ok = false; return ""; }
       if (c == 0x5c) {
-        out += this.t.substring(from, this.pos);
+        parts.push(this.t.substring(from, this.pos));
         this.pos++;
         if (this.pos >= this.t.length) break;
         const e = this.t.charCodeAt(this.pos);
-        if (e == 0x22 || e == 0x5c || e == 0x2f) out += String.fromCharCode(e);
-        else if (e == 0x62) out += "\b";
-        else if (e == 0x66) out += "\f";
-        else if (e == 0x6e) out += "\n";
-        else if (e == 0x72) out += "\r";
-        else if (e == 0x74) out += "\t";
+        if (e == 0x22 || e == 0x5c || e == 0x2f) parts.push(String.fromCharCode(e));
+        else if (e == 0x62) parts.push("\b");
+        else if (e == 0x66) parts.push("\f");
+        else if (e == 0x6e) parts.push("\n");
+        else if (e == 0x72) parts.push("\r");
+        else if (e == 0x74) parts.push("\t");
         else if (e == 0x75) {
           if (this.pos + 4 >= this.t.length) break;
           let u: i32 = 0;
@@ -119,7 +121,7 @@ class Parser {
             if (d < 0) { this.ok = false; return ""; }
             u = (u << 4) | d;
           }
-          out += String.fromCharCode(u); // surrogate pairs arrive as two \u escapes and combine in UTF-16
+          parts.push(String.fromCharCode(u)); // surrogate pairs arrive as two \u escapes and combine in UTF-16
           this.pos += 4;
         } else { this.ok = false; return ""; }
         this.pos++;

@@ -79,6 +79,21 @@ export function fixtureInput(overrides: Partial<ExecInput> = {}): ExecInput {
  * Real hostcall imports for a module instantiated outside the Sandbox (as-pect specs): the host functions of
  * the sandbox, bound to the fixture input, an unlimited fuel budget and the instance's memory once `bind` is
  * called. Returns the run state so a test can inspect writes, output and logs.
+ *
+ * Besides `kapsule_v1`, the imports carry `kapsule_test.call(ptr, len, out_ptr, out_cap) -> i32`: a spec's
+ * control channel (guest side: guest-sdk/assembly/testing.ts). It takes a UTF-8 JSON command and answers with
+ * UTF-8 text under the hostcall buffer convention (returns the answer's length, copies it only if it fits).
+ * Commands build a small world of capsules kept in canonical order (the order they are added) and run the
+ * module on one of them, so a spec can call a module's own `run()` on its own inputs:
+ *   {"op":"reset","owner":hex}                         empty world, trust and kv; device owner `owner`
+ *   {"op":"add","id"?:hex,"kind","author":hex,"channel","at":"<ms>","parents":[hex],"payload":text|null,
+ *    "logic"?:hex|null,"flags"?:[[k,v]]}                 appends a capsule (id defaults to its position); answers its id
+ *   {"op":"select","id":hex,"now"?:"<ms>"}              the next run is on that capsule: its parents are the world's
+ *                                                      capsules (null when not added), the children of any capsule
+ *                                                      are those added before the selected one (canonical order)
+ *   {"op":"commit"}                                    applies the run's buffered trust and kv writes to the world
+ *   {"op":"trust","subject":hex,"score":"<n>"}         sets a stored trust score
+ *   {"op":"output"}                                    answers the run's output as text
  */
 export function guestTestImports(sha256: (b: Uint8Array) => Uint8Array, input: ExecInput = fixtureInput()) {
   const env = new HostEnv();
@@ -90,10 +105,97 @@ export function guestTestImports(sha256: (b: Uint8Array) => Uint8Array, input: E
     transcript: new Transcript(sha256), metaBytes: null, contextBytes: null,
   };
   env.current = rs;
+  const world = new TestWorld();
+  const call = (ptr: number, len: number, outPtr: number, outCap: number): number => {
+    const mem = new Uint8Array(rs.memory!.buffer);
+    const answer = new TextEncoder().encode(world.command(JSON.parse(new TextDecoder().decode(mem.subarray(ptr, ptr + len))), rs, sha256));
+    if (answer.length <= outCap) mem.set(answer, outPtr);
+    return answer.length;
+  };
   return {
-    imports: { [HOSTCALL_NAMESPACE]: env.hostcalls as unknown as Record<string, WebAssembly.ImportValue> },
+    imports: {
+      [HOSTCALL_NAMESPACE]: env.hostcalls as unknown as Record<string, WebAssembly.ImportValue>,
+      kapsule_test: { call } as Record<string, WebAssembly.ImportValue>,
+    },
     bind(memory: WebAssembly.Memory): void { rs.memory = memory; },
     state: rs,
   };
 }
 
+const fromHex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
+
+/** The world behind `kapsule_test.call` (see guestTestImports). */
+class TestWorld {
+  private capsules: { meta: GuestCapsuleMeta; payload: Uint8Array | null }[] = [];
+  private index = new Map<string, number>();
+  private trust = new Map<string, bigint>();
+  private kv = new Map<string, Uint8Array>();
+  private owner: Uint8Array = FIXTURE.owner;
+
+  command(c: Record<string, any>, rs: RunState, sha256: (b: Uint8Array) => Uint8Array): string {
+    switch (c.op) {
+      case 'reset':
+        this.capsules = []; this.index.clear(); this.trust.clear(); this.kv.clear();
+        this.owner = fromHex(c.owner);
+        return 'ok';
+      case 'add': {
+        const n = this.capsules.length;
+        const id = c.id ? fromHex(c.id) : fromHex((n + 1).toString(16).padStart(64, '0'));
+        const hex = toHex(id);
+        if (id.length !== 32 || this.index.has(hex)) throw new Error(`kapsule_test add: bad or duplicate id ${hex}`);
+        const payload = c.payload === null || c.payload === undefined ? null : new TextEncoder().encode(c.payload);
+        const author = fromHex(c.author);
+        this.capsules.push({
+          meta: {
+            id, kind: c.kind, authorAlg: author.length === 33 ? 'p256' : 'ed25519', author, channel: c.channel ?? 'general',
+            createdAt: BigInt(c.at ?? '0'), parents: (c.parents ?? []).map(fromHex), flags: c.flags ?? [],
+            logic: c.logic ? fromHex(c.logic) : null, payloadLength: payload?.length ?? 0,
+          },
+          payload,
+        });
+        this.index.set(hex, n);
+        return hex;
+      }
+      case 'select': {
+        const at = this.index.get(c.id);
+        if (at === undefined) throw new Error(`kapsule_test select: unknown capsule ${c.id}`);
+        const { meta, payload } = this.capsules[at];
+        const kids = new Map<string, GuestCapsuleMeta[]>(); // children among the capsules added before this one
+        for (const x of this.capsules.slice(0, at)) for (const p of x.meta.parents) {
+          const h = toHex(p);
+          if (!kids.has(h)) kids.set(h, []);
+          kids.get(h)!.push(x.meta);
+        }
+        const childrenOf = (id: Uint8Array) => kids.get(toHex(id)) ?? [];
+        rs.input = {
+          capsule: meta, payload,
+          parents: meta.parents.map((p) => { const i = this.index.get(toHex(p)); return i === undefined ? null : this.capsules[i].meta; }),
+          context: { now: c.now !== undefined ? BigInt(c.now) : meta.createdAt, owner: this.owner },
+          state: {
+            trustScore: (s) => this.trust.get(toHex(s)) ?? 0n,
+            balance: () => 0n,
+            kvGet: (_m, k) => this.kv.get(toHex(k)) ?? null,
+            childCount: (id) => childrenOf(id).length,
+            childMetadata: (id, i) => childrenOf(id)[i] ?? null,
+          },
+        };
+        rs.writes = { trust: new Map(), balances: new Map(), kv: new Map() };
+        rs.output = new Uint8Array(0); rs.logs = []; rs.logTruncated = false;
+        rs.transcript = new Transcript(sha256); rs.metaBytes = null; rs.contextBytes = null;
+        return 'ok';
+      }
+      case 'commit':
+        for (const [k, v] of rs.writes.trust) this.trust.set(k, v);
+        for (const [k, v] of rs.writes.kv) { if (v === null) this.kv.delete(k); else this.kv.set(k, v); }
+        rs.writes = { trust: new Map(), balances: new Map(), kv: new Map() };
+        return 'ok';
+      case 'trust':
+        this.trust.set(c.subject, BigInt(c.score));
+        return 'ok';
+      case 'output':
+        return new TextDecoder().decode(rs.output);
+      default:
+        throw new Error(`kapsule_test: unknown op ${c.op}`);
+    }
+  }
+}

@@ -1,21 +1,41 @@
-// `blocklist` — moderation of `comment` capsules by a channel policy (modules/README.md#blocklist).
-// A `policy` capsule run through this module sets the policy of its channel. The channel owner is the author of
-// the channel's first policy capsule (trust on first use, recorded in kv); later policies from anyone else are
-// refused. A comment gets a verdict: allow / hide / reject, with a reason code:
-//   reject BLOCKED_AUTHOR, BLOCKED_CONTENT (the comment or a parent is a blocked capsule id), BANNED_TERM;
-//   hide   LOW_TRUST (author's trust < min_trust), RATE_LIMITED (more than max comments by the author under the
-//          same parent within window_ms, counted over the DAG); allow OK or NO_POLICY.
-import {
-  capsule, payloadText, trustScore, childCount, child, kvGetText, kvSetText, submitText,
-} from "../../../guest-sdk/assembly/index";
-import { parseJson, failure, JsonOut, JValue, J_ARR, J_STR, J_INT, J_OBJ, quote } from "../../lib/json";
-import { toHex, keyFromHex, fromHex } from "../../lib/hex";
-import { findBanned } from "./normalize";
+// `blocklist` — moderation of `comment` capsules by their thread's channel policy (modules/README.md#blocklist).
+//
+// Authority: a channel named "<label>@<32 lowercase hex>" is owned by the identity whose signing key, in hex,
+// starts with those 32 digits; any other channel is owned by the device owner. Only the owner's `policy` capsules
+// set the channel's policy (others: NOT_CHANNEL_OWNER); each accepted one replaces the previous one, so the policy
+// in force is the owner's latest in the canonical order. Nobody can take a channel over by sending first or by
+// dating earlier.
+// A comment gets a verdict, checks in this order:
+//   reject CHANNEL_MISMATCH  its channel is not its parents' (the thread's) channel
+//   reject BLOCKED_CONTENT   it, or an ancestor, is a blocked capsule id
+//   reject BLOCKED_THREAD    an ancestor was rejected (blocking is transitive down the DAG)
+//   allow  NO_POLICY         the channel has no policy
+//   reject BLOCKED_AUTHOR, TOO_LONG (payload over 16 KiB), BANNED_TERM (normalize.ts, policy.ts), TOO_COMPLEX
+//   allow  OK                the channel owner and the device owner are never hidden
+//   hide   LOW_TRUST         trust score below min_trust
+//   hide   RATE_LIMITED      ≥ max earlier comments by the author under a parent within window_ms, or ≥ per_parent
+//                            earlier comments by the author under that parent at all (timestamps cannot evade it)
+//   allow  OK
+// kv: "p/<channel hex>" page count and "p/<channel hex>/<i>" pages of the compiled policy (policy.ts);
+//     "c/<id>" for every comment judged: u8 rejected ‖ up to 64 ancestor ids (nearest first), so later replies
+//     see rejections and blocked ids up the thread without walking it.
+import { Capsule, capsule, owner, payloadText, trustScore, childCount, parentCount, MetaView, kvGet, kvSet, kvDelete, kvGetText, kvSetText, utf8, submitText } from "../../../guest-sdk/assembly/index";
+import { parseJson, failure, JsonOut, JValue, J_ARR, J_STR, J_INT, J_OBJ } from "../../lib/json";
+import { parseKeyHex, parseHex, hexOf } from "../../lib/hex";
+import { Analysis } from "./normalize";
+import { compile, findTerm, Policy, TOO_COMPLEX } from "./policy";
 
-function strings(v: JValue | null, what: string, check: (s: string) => bool): string[] | null {
+export const MAX_LIST: i32 = 1000;
+export const MAX_TEXT_BYTES: u32 = 16 * 1024;
+export const MAX_ANCESTORS: i32 = 64;
+const PAGE_BYTES: i32 = 60_000;
+const MAX_PAGES: i32 = 64;
+export const DEFAULT_PER_PARENT: i32 = 20;
+
+function strings(v: JValue | null, check: (s: string) => bool): string[] | null {
   const out: string[] = [];
   if (v === null) return out;
-  if (v.kind != J_ARR || v.items.length > 1000) return null;
+  if (v.kind != J_ARR || v.items.length > MAX_LIST) return null;
   for (let i = 0; i < v.items.length; i++) {
     const it = v.items[i];
     if (it.kind != J_STR || !check(it.s)) return null;
@@ -24,8 +44,8 @@ function strings(v: JValue | null, what: string, check: (s: string) => bool): st
   return out;
 }
 
-function isKey(s: string): bool { return keyFromHex(s) !== null; }
-function isId(s: string): bool { return fromHex(s, 32) !== null; }
+function isKey(s: string): bool { return parseKeyHex(s) !== null; }
+function isId(s: string): bool { return parseHex(s, 32) !== null; }
 function isTerm(s: string): bool { return s.length > 0 && s.length <= 64; }
 
 function verdict(v: string, reason: string, detail: string): string {
@@ -34,97 +54,210 @@ function verdict(v: string, reason: string, detail: string): string {
   return o.toString();
 }
 
-function arr(list: string[]): string {
-  const q: string[] = [];
-  for (let i = 0; i < list.length; i++) q.push(quote(list[i]));
-  return "[" + q.join(",") + "]";
+function channelKey(channel: string): string { return "p/" + hexOf(Uint8Array.wrap(String.UTF8.encode(channel))); }
+
+/** The 32 hex digits of a "<label>@<32 lowercase hex>" channel, or null. */
+export function channelOwnerPrefix(channel: string): string | null {
+  const at = channel.lastIndexOf("@");
+  if (at < 0 || channel.length - at - 1 != 32) return null;
+  for (let i = at + 1; i < channel.length; i++) {
+    const c = channel.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return null;
+  }
+  return channel.substring(at + 1);
+}
+
+/** Does `author` own `channel` (see the header)? */
+export function ownsChannel(channel: string, author: Uint8Array, deviceOwner: Uint8Array): bool {
+  const prefix = channelOwnerPrefix(channel);
+  if (prefix !== null) return author.length >= 16 && hexOf(author, 0, 16) == prefix;
+  return author.length == deviceOwner.length && memory.compare(author.dataStart, deviceOwner.dataStart, <usize>author.length) == 0;
+}
+
+function loadPolicy(channel: string): Policy | null {
+  const base = channelKey(channel);
+  const pages = kvGetText(base);
+  if (pages === null) return null;
+  const n = I32.parseInt(pages);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const p = kvGet(utf8(base + "/" + i.toString()));
+    if (p === null) return null;
+    parts.push(p);
+    total += p.length;
+  }
+  let blob: Uint8Array;
+  if (n == 1) blob = parts[0];
+  else {
+    blob = new Uint8Array(total);
+    let at = 0;
+    for (let i = 0; i < n; i++) { blob.set(parts[i], at); at += parts[i].length; }
+  }
+  const p = new Policy(blob);
+  return p.valid() ? p : null;
 }
 
 function setPolicy(): i32 {
   const c = capsule();
+  if (!ownsChannel(c.channel, c.author, owner())) {
+    submitText(failure("NOT_CHANNEL_OWNER", channelOwnerPrefix(c.channel) !== null
+      ? "only the identity whose key starts with the channel's 32 hex digits sets its policy"
+      : "only the device owner sets the policy of a channel without an owner key in its name")); return 0;
+  }
   const text = payloadText();
   let p: JValue | null = null;
   if (text !== null) p = parseJson(text);
   if (p === null || p.kind != J_OBJ) { submitText(failure("BAD_PAYLOAD", "a policy is a JSON object")); return 0; }
-  const ownerKey = "owner:" + c.channel;
-  const owner = kvGetText(ownerKey);
-  const author = toHex(c.author);
-  if (owner !== null && owner != author) { submitText(failure("NOT_CHANNEL_OWNER", "only the channel owner (author of its first policy) can change it")); return 0; }
-  const authors = strings(p.get("blocked_authors"), "blocked_authors", isKey);
-  const capsules = strings(p.get("blocked_capsules"), "blocked_capsules", isId);
-  const terms = strings(p.get("banned_terms"), "banned_terms", isTerm);
-  if (authors === null || capsules === null || terms === null) { submitText(failure("BAD_PAYLOAD", "lists must be arrays of hex keys, capsule ids and 1-64 character terms")); return 0; }
-  const minTrust = p.int("min_trust", 0);
-  let max: i64 = 0, window: i64 = 0;
+  const authors = strings(p.get("blocked_authors"), isKey);
+  const capsules = strings(p.get("blocked_capsules"), isId);
+  const terms = strings(p.get("banned_terms"), isTerm);
+  if (authors === null || capsules === null || terms === null) { submitText(failure("BAD_PAYLOAD", "lists are arrays of at most 1000 hex keys, capsule ids and 1-64 character terms")); return 0; }
+  const mt = p.get("min_trust");
+  if (mt !== null && (mt.kind != J_INT || mt.n < 0 || mt.n > 1_000_000)) { submitText(failure("BAD_PAYLOAD", "min_trust is an integer in [0, 1000000]")); return 0; }
+  const minTrust: i64 = mt === null ? 0 : mt.n;
+  let maxCount: i64 = 0, window: i64 = 0, perParent: i64 = 0;
   const rl = p.get("rate_limit");
   if (rl !== null) {
-    const mv = rl.get("max"), wv = rl.get("window_ms");
-    if (rl.kind != J_OBJ || mv === null || wv === null || mv.kind != J_INT || wv.kind != J_INT || mv.n < 1 || wv.n < 1) {
-      submitText(failure("BAD_PAYLOAD", "rate_limit is {\"max\": n ≥ 1, \"window_ms\": ms ≥ 1}")); return 0;
+    const mv = rl.get("max"), wv = rl.get("window_ms"), pv = rl.get("per_parent");
+    if (rl.kind != J_OBJ || mv === null || wv === null || mv.kind != J_INT || wv.kind != J_INT || mv.n < 1 || wv.n < 1 || mv.n > 1_000_000 ||
+      (pv !== null && (pv.kind != J_INT || pv.n < 1 || pv.n > 1_000_000))) {
+      submitText(failure("BAD_PAYLOAD", "rate_limit is {\"max\": n ≥ 1, \"window_ms\": ms ≥ 1, \"per_parent\"?: n ≥ 1}")); return 0;
     }
-    max = mv.n; window = wv.n;
+    maxCount = mv.n; window = wv.n;
+    perParent = pv !== null ? pv.n : (mv.n > DEFAULT_PER_PARENT ? mv.n : DEFAULT_PER_PARENT);
   }
-  if (minTrust < 0 || minTrust > 1_000_000) { submitText(failure("BAD_PAYLOAD", "min_trust is in [0, 1000000]")); return 0; }
-  const stored = new JsonOut().raw("blocked_authors", arr(authors)).raw("blocked_capsules", arr(capsules))
-    .raw("banned_terms", arr(terms)).int("min_trust", minTrust).int("max", max).int("window_ms", window)
-    .int("at", <i64>c.createdAt).toString();
-  // newest policy (by created_at) wins, so arrival order does not matter
-  const prev = kvGetText("policy:" + c.channel);
-  if (prev !== null) {
-    const pv = parseJson(prev);
-    if (pv !== null && pv.int("at", 0) > <i64>c.createdAt) { submitText(verdict("allow", "SUPERSEDED", "a newer policy is in force")); return 0; }
-  }
-  if (owner === null) kvSetText(ownerKey, author);
-  kvSetText("policy:" + c.channel, stored);
+  const r = compile(authors, capsules, terms, minTrust, <i32>maxCount, <u64>window, <i32>perParent);
+  const blob = r.blob;
+  if (blob === null) { submitText(failure("BAD_PAYLOAD", r.error)); return 0; }
+  const pages = (blob.length + PAGE_BYTES - 1) / PAGE_BYTES;
+  if (pages > MAX_PAGES) { submitText(failure("POLICY_TOO_LARGE", "the compiled policy exceeds " + (MAX_PAGES * PAGE_BYTES).toString() + " bytes")); return 0; }
+  // each accepted policy replaces the previous one: the owner's latest in the canonical order is in force
+  const base = channelKey(c.channel);
+  const before = kvGetText(base);
+  const had = before === null ? 0 : I32.parseInt(before);
+  for (let i = 0; i < pages; i++) kvSet(utf8(base + "/" + i.toString()), blob.slice(i * PAGE_BYTES, min((i + 1) * PAGE_BYTES, blob.length)));
+  for (let i = pages; i < had; i++) kvDelete(utf8(base + "/" + i.toString()));
+  kvSetText(base, pages.toString());
   submitText(new JsonOut().bool("ok", true).str("policy", "set").str("channel", c.channel)
-    .int("blocked_authors", authors.length).int("blocked_capsules", capsules.length).int("banned_terms", terms.length).toString());
+    .int("blocked_authors", authors.length).int("blocked_capsules", capsules.length).int("banned_terms", terms.length)
+    .int("ignored_terms", r.ignoredTerms).toString());
   return 0;
 }
 
-function listOf(p: JValue, key: string): string[] {
-  const out: string[] = [];
-  const v = p.get(key);
-  if (v !== null) for (let i = 0; i < v.items.length; i++) out.push(v.items[i].s);
-  return out;
+/** The judged comment's thread: ancestors (nearest first), whether one was rejected, channel agreement. */
+class Thread {
+  ids: Uint8Array = new Uint8Array(MAX_ANCESTORS * 32);
+  count: i32 = 0;
+  mismatch: string | null = null;
+  add(id: Uint8Array, at: i32): void {
+    if (this.count >= MAX_ANCESTORS) return;
+    for (let i = 0; i < this.count; i++) if (memory.compare(this.ids.dataStart + <usize>(i * 32), id.dataStart + <usize>at, 32) == 0) return;
+    memory.copy(this.ids.dataStart + <usize>(this.count * 32), id.dataStart + <usize>at, 32);
+    this.count++;
+  }
+  id(i: i32): Uint8Array { return this.ids.subarray(i * 32, i * 32 + 32); }
+}
+
+function record(id: Uint8Array): string { return "c/" + hexOf(id); }
+
+function thread(c: Capsule): Thread {
+  const t = new Thread();
+  const mv = new MetaView();
+  const channel = c.channel;
+  const n = parentCount();
+  for (let i = 0; i < c.parents.length; i++) t.add(c.parents[i], 0); // declared parents, held or not
+  // parents first (nearest), then what each parent's record says about its own ancestors
+  const paths: (Uint8Array | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!mv.loadParent(i)) { paths.push(null); continue; }
+    if (t.mismatch === null && !mv.channelIs(channel)) t.mismatch = mv.channel();
+    const pid = mv.id();
+    t.add(pid, 0);
+    const rec = kvGet(utf8(record(pid)));
+    if (rec !== null) { paths.push(rec); continue; }
+    // a parent this module did not judge (a post): its own parents
+    const grand = new Uint8Array(mv.parentCount() * 32 + 1);
+    for (let k = 0; k < mv.parentCount(); k++) grand.set(mv.parentId(k), 1 + k * 32);
+    paths.push(grand);
+  }
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i];
+    if (p === null) continue;
+    for (let o = 1; o + 32 <= p.length; o += 32) t.add(p, o);
+  }
+  return t;
+}
+
+function finish(id: Uint8Array, t: Thread, rejected: bool, result: string): i32 {
+  const rec = new Uint8Array(1 + t.count * 32);
+  rec[0] = rejected ? 1 : 0;
+  memory.copy(rec.dataStart + 1, t.ids.dataStart, <usize>(t.count * 32));
+  kvSet(utf8(record(id)), rec);
+  submitText(result);
+  return 0;
+}
+
+/** Earlier comments by `author` under parent `pid`: [within the window, in all]. Allocation-free walk. */
+function earlier(pid: Uint8Array, author: Uint8Array, at: u64, id: Uint8Array, window: u64, mv: MetaView, out: i64[]): void {
+  const n = childCount(pid);
+  for (let j = 0; j < n; j++) {
+    if (!mv.loadChild(pid, j)) continue;
+    if (!mv.kindIs("comment") || !mv.authorIs(author)) continue;
+    const sat = mv.createdAt();
+    // earlier in the canonical order among siblings: (created_at, id) below this comment's
+    if (sat > at) continue;
+    if (sat == at && memory.compare(mv.id().dataStart, id.dataStart, 32) >= 0) continue;
+    out[1]++;
+    if (at - sat < window) out[0]++;
+  }
 }
 
 function judgeComment(): i32 {
   const c = capsule();
-  const stored = kvGetText("policy:" + c.channel);
-  if (stored === null) { submitText(verdict("allow", "NO_POLICY", "")); return 0; }
-  const policy = parseJson(stored)!;
-  const author = toHex(c.author);
-  if (listOf(policy, "blocked_authors").includes(author)) { submitText(verdict("reject", "BLOCKED_AUTHOR", "")); return 0; }
-  const blocked = listOf(policy, "blocked_capsules");
-  if (blocked.includes(toHex(c.id))) { submitText(verdict("reject", "BLOCKED_CONTENT", toHex(c.id))); return 0; }
-  for (let i = 0; i < c.parents.length; i++) {
-    if (blocked.includes(toHex(c.parents[i]))) { submitText(verdict("reject", "BLOCKED_CONTENT", toHex(c.parents[i]))); return 0; }
+  const t = thread(c);
+  if (t.mismatch !== null) return finish(c.id, t, true, verdict("reject", "CHANNEL_MISMATCH", t.mismatch!));
+  const policy = loadPolicy(c.channel);
+  if (policy !== null) {
+    if (policy.blockedCapsule(c.id)) return finish(c.id, t, true, verdict("reject", "BLOCKED_CONTENT", hexOf(c.id)));
+    for (let i = 0; i < t.count; i++) if (policy.blockedCapsule(t.id(i))) return finish(c.id, t, true, verdict("reject", "BLOCKED_CONTENT", hexOf(t.id(i))));
   }
+  for (let i = 0; i < t.count; i++) {
+    const rec = kvGet(utf8(record(t.id(i))));
+    if (rec !== null && rec.length > 0 && rec[0] == 1) return finish(c.id, t, true, verdict("reject", "BLOCKED_THREAD", hexOf(t.id(i))));
+  }
+  if (policy === null) return finish(c.id, t, false, verdict("allow", "NO_POLICY", ""));
+  if (policy.blockedAuthor(c.author)) return finish(c.id, t, true, verdict("reject", "BLOCKED_AUTHOR", ""));
+  if (c.payloadLength > MAX_TEXT_BYTES) return finish(c.id, t, true, verdict("reject", "TOO_LONG", "over " + MAX_TEXT_BYTES.toString() + " bytes"));
   const text = payloadText();
   let p: JValue | null = null;
   if (text !== null) p = parseJson(text);
   let body: string | null = null;
   if (p !== null) body = p.str("text");
-  if (body === null) { submitText(failure("BAD_PAYLOAD", "a comment is {\"text\": \"...\"}")); return 0; }
-  const banned = findBanned(body, listOf(policy, "banned_terms"));
-  if (banned !== null) { submitText(verdict("reject", "BANNED_TERM", banned)); return 0; }
-  const minTrust = policy.int("min_trust", 0);
-  if (minTrust > 0 && trustScore(c.author) < minTrust) { submitText(verdict("hide", "LOW_TRUST", "")); return 0; }
-  const max = policy.int("max", 0), window = policy.int("window_ms", 0);
-  if (max > 0) {
-    let recent: i64 = 0;
-    for (let i = 0; i < c.parents.length; i++) {
-      const n = childCount(c.parents[i]);
-      for (let j = 0; j < n; j++) {
-        const s = child(c.parents[i], j);
-        if (s === null || toHex(s.author) != author || toHex(s.id) == toHex(c.id)) continue;
-        if (s.createdAt <= c.createdAt && <i64>(c.createdAt - s.createdAt) < window) recent++;
-      }
-    }
-    if (recent >= max) { submitText(verdict("hide", "RATE_LIMITED", recent.toString() + " recent")); return 0; }
+  if (body === null) return finish(c.id, t, true, failure("BAD_PAYLOAD", "a comment is {\"text\": \"...\"}"));
+  const a = new Analysis();
+  a.run(body, 0x69);
+  let found = findTerm(a, policy);
+  if (found == -1 && a.hasOne) { a.run(body, 0x6c); found = findTerm(a, policy); }
+  if (found == TOO_COMPLEX) return finish(c.id, t, true, verdict("reject", "TOO_COMPLEX", "single-letter runs too long to check"));
+  if (found >= 0) return finish(c.id, t, true, verdict("reject", "BANNED_TERM", policy.termText(found)));
+  const deviceOwner = owner();
+  if (ownsChannel(c.channel, c.author, deviceOwner) ||
+    (c.author.length == deviceOwner.length && memory.compare(c.author.dataStart, deviceOwner.dataStart, <usize>c.author.length) == 0)) {
+    return finish(c.id, t, false, verdict("allow", "OK", ""));
   }
-  submitText(verdict("allow", "OK", ""));
-  return 0;
+  if (policy.minTrust > 0 && trustScore(c.author) < policy.minTrust) return finish(c.id, t, false, verdict("hide", "LOW_TRUST", ""));
+  if (policy.max > 0) {
+    const mv = new MetaView();
+    const counts: i64[] = [0, 0];
+    for (let i = 0; i < c.parents.length; i++) {
+      counts[0] = 0; counts[1] = 0;
+      earlier(c.parents[i], c.author, c.createdAt, c.id, policy.window, mv, counts);
+      if (counts[0] >= <i64>policy.max) return finish(c.id, t, false, verdict("hide", "RATE_LIMITED", counts[0].toString() + " within the window"));
+      if (counts[1] >= <i64>policy.perParent) return finish(c.id, t, false, verdict("hide", "RATE_LIMITED", counts[1].toString() + " under this parent"));
+    }
+  }
+  return finish(c.id, t, false, verdict("allow", "OK", ""));
 }
 
 export function run(): i32 {

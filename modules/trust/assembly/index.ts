@@ -1,79 +1,111 @@
-// `trust` — maintains the trust graph from `trust` capsules and recomputes trust scores from the device owner's
+// `trust` — keeps the trust statements of `trust` capsules and recomputes trust scores from the device owner's
 // perspective (modules/README.md#trust; algorithm in ./graph.ts).
-//   payload: {"subject": <hex key>, "weight": -100..100, "topic"?: <string>}
-// kv layout (values stay under the host's 64 KiB per value):
-//   "out:<from>"      one line per statement of <from>: "<to> <topic|-> <weight> <created_at> <capsule id>", sorted
-//   "authors:<xx>"    the authors whose key starts with hex <xx>, sorted (256 buckets)
-//   "scored:<xx>"     the subjects given a score > 0 by the last computation, per bucket (to reset them later)
-// The newest statement per (from, to, topic) wins, newest by (created_at, capsule id): the graph, and so the
-// scores, do not depend on the order in which capsules arrived. Topic statements are stored and reported;
-// global scores use statements without a topic.
-import { capsule, owner, payloadText, kvGetText, kvSetText, setTrustScore, submitText } from "../../../guest-sdk/assembly/index";
+//   payload: {"subject": <hex key>, "weight": -100..100, "topic"?: <1-32 chars>}   (weight 0 retracts)
+// kv layout (every value stays far below the host's 64 KiB, whatever the number of identities):
+//   "s/<author>/<subject>/<topic>"  one statement: "<weight> <created_at> <capsule id>" (topic "" = global)
+//   "n/<author>"                    how many non-zero statements <author> holds (TOO_MANY_STATEMENTS past 500)
+//   "g/<author>"                    <author>'s global non-zero statements, 35-byte records (graph.ts), ≤ 17,500 B
+//   "scored" / "scored/<page>"      page count / the identities given a score by the last computation,
+//                                   1,800 34-byte records a page (≤ 61,200 B), so they can be reset later
+// A statement replaces the author's earlier statement on the same (subject, topic) only if it is newer by
+// (created_at, capsule id): explicit, so the outcome is the same whatever the order capsules are run in.
+import { capsule, owner, payloadText, kvGet, kvSet, kvDelete, kvGetText, kvSetText, utf8, trustScore, setTrustScore, submitText } from "../../../guest-sdk/assembly/index";
 import { parseJson, failure, JsonOut, J_INT } from "../../lib/json";
-import { toHex, keyFromHex } from "../../lib/hex";
-import { Edge, propagate } from "./graph";
+import { toHex, keyFromHex, fromHex } from "../../lib/hex";
+import { EdgeSource, Graph, propagate, keyRecord, recordKey, KEY_BYTES, EDGE_BYTES } from "./graph";
 
-/** Longest per-author statement list kept (one kv value). */
-const MAX_STATEMENTS_PER_AUTHOR: i32 = 500;
+/** Most non-zero statements one identity may hold (all topics). */
+export const MAX_STATEMENTS: i32 = 500;
+const PAGE_KEYS: i32 = 1800;
 
-class Line {
-  /** (to, topic): the identity of a statement within its author's list. */
-  key: string;
-  constructor(public dst: string, public topic: string, public weight: i32, public at: u64, public id: string) {
-    this.key = dst + " " + topic;
-  }
-  newerThan(o: Line): bool { return this.at > o.at || (this.at == o.at && this.id > o.id); }
-  encode(): string {
-    return this.dst + " " + (this.topic.length ? this.topic : "-") + " " + this.weight.toString() + " " + this.at.toString() + " " + this.id;
-  }
-  static decode(s: string): Line | null {
-    const p = s.split(" ");
-    if (p.length != 5) return null;
-    return new Line(p[0], p[1] == "-" ? "" : p[1], I32.parseInt(p[2]), U64.parseInt(p[3]), p[4]);
+/** Statement order: true when (at, id) is newer than (at2, id2). */
+export function newer(at: u64, id: string, at2: u64, id2: string): bool {
+  return at > at2 || (at == at2 && id > id2);
+}
+
+const HEX_DIGITS = "0123456789abcdef";
+
+/** Reads "g/<hex>" lists; the kv key is built in one of two reused buffers (no allocation per identity read). */
+class KvEdges extends EdgeSource {
+  private k32: Uint8Array = utf8("g/" + "00".repeat(32));
+  private k33: Uint8Array = utf8("g/" + "00".repeat(33));
+  edges(rec: Uint8Array): Uint8Array | null {
+    const n = <i32>rec[0];
+    const k = n == 33 ? this.k33 : this.k32;
+    for (let i = 0; i < n; i++) {
+      const v = rec[1 + i];
+      k[2 + i * 2] = <u8>HEX_DIGITS.charCodeAt(v >> 4);
+      k[3 + i * 2] = <u8>HEX_DIGITS.charCodeAt(v & 15);
+    }
+    return kvGet(k);
   }
 }
 
-function lines(text: string | null): string[] {
-  return text === null || text.length == 0 ? new Array<string>(0) : text.split("\n");
-}
-
-function loadStatements(author: string): Line[] {
-  const rows = lines(kvGetText("out:" + author));
-  const out: Line[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const l = Line.decode(rows[i]);
-    if (l !== null) out.push(l);
+/** Sets (or, weight 0, removes) the edge to `subject` in an edge list kept sorted by subject record. */
+export function setEdge(list: Uint8Array | null, subject: Uint8Array, weight: i32): Uint8Array {
+  const n = list === null ? 0 : list.length / EDGE_BYTES;
+  let lo = 0, hi = n - 1, at = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = memory.compare(list!.dataStart + <usize>(mid * EDGE_BYTES), subject.dataStart, KEY_BYTES);
+    if (c == 0) { at = mid; break; }
+    if (c < 0) lo = mid + 1; else hi = mid - 1;
   }
+  if (at >= 0) {
+    if (weight != 0) { const out = list!.slice(); out[at * EDGE_BYTES + KEY_BYTES] = <u8>(<i8>weight); return out; }
+    const out = new Uint8Array((n - 1) * EDGE_BYTES);
+    out.set(list!.subarray(0, at * EDGE_BYTES), 0);
+    out.set(list!.subarray((at + 1) * EDGE_BYTES), at * EDGE_BYTES);
+    return out;
+  }
+  if (weight == 0) return list === null ? new Uint8Array(0) : list;
+  const out = new Uint8Array((n + 1) * EDGE_BYTES);
+  if (list !== null) out.set(list.subarray(0, lo * EDGE_BYTES), 0);
+  out.set(subject, lo * EDGE_BYTES);
+  out[lo * EDGE_BYTES + KEY_BYTES] = <u8>(<i8>weight);
+  if (list !== null) out.set(list.subarray(lo * EDGE_BYTES), (lo + 1) * EDGE_BYTES);
   return out;
 }
 
-/** Position of `key` in lines sorted by key, or -(insertion point) - 1. */
-function search(list: Line[], key: string): i32 {
-  let lo = 0, hi = list.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const k = list[mid].key;
-    if (k == key) return mid;
-    if (k < key) lo = mid + 1; else hi = mid - 1;
+/** Writes the scores of `g`, resets the identities scored last time that no longer are, stores the new set. */
+function writeScores(g: Graph): i32 {
+  let scored = 0;
+  for (let i = 0; i < g.count; i++) if (g.level[i] >= 0 && g.score[i] > 0) scored++;
+  const list = new Uint8Array(scored * KEY_BYTES);
+  let w = 0;
+  for (let i = 0; i < g.count; i++) {
+    if (g.level[i] < 0 || g.score[i] <= 0) continue;
+    const rec = Uint8Array.wrap(g.keys.buffer, i * KEY_BYTES, KEY_BYTES);
+    list.set(rec, w * KEY_BYTES);
+    w++;
+    const key = recordKey(rec, 0);
+    if (trustScore(key) != g.score[i]) setTrustScore(key, g.score[i]);
   }
-  return -lo - 1;
-}
-
-function insertSorted(list: string[], s: string): bool {
-  let lo = 0, hi = list.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid] == s) return false;
-    if (list[mid] < s) lo = mid + 1; else hi = mid - 1;
+  const pagesText = kvGetText("scored");
+  const before = pagesText === null ? 0 : I32.parseInt(pagesText);
+  const pages = (scored + PAGE_KEYS - 1) / PAGE_KEYS;
+  for (let p = 0; p < before; p++) {
+    const old = kvGet(utf8("scored/" + p.toString()));
+    if (old === null) continue;
+    for (let o = 0; o + KEY_BYTES <= old.length; o += KEY_BYTES) {
+      const n = g.find(old, o);
+      if (n >= 0 && g.level[n] >= 0 && g.score[n] > 0) continue;
+      const key = recordKey(old, o);
+      if (trustScore(key) != 0) setTrustScore(key, 0);
+    }
+    if (p < pages) {
+      const end = min((p + 1) * PAGE_KEYS, scored) * KEY_BYTES;
+      const mine = list.subarray(p * PAGE_KEYS * KEY_BYTES, end);
+      if (old.length != mine.length || memory.compare(old.dataStart, mine.dataStart, mine.length) != 0) kvSet(utf8("scored/" + p.toString()), mine.slice());
+    } else kvDelete(utf8("scored/" + p.toString()));
   }
-  list.push(s);
-  for (let i = list.length - 1; i > lo; i--) list[i] = list[i - 1];
-  list[lo] = s;
-  return true;
+  for (let p = before; p < pages; p++) {
+    const end = min((p + 1) * PAGE_KEYS, scored) * KEY_BYTES;
+    kvSet(utf8("scored/" + p.toString()), list.slice(p * PAGE_KEYS * KEY_BYTES, end));
+  }
+  if (pages != before) kvSetText("scored", pages.toString());
+  return scored;
 }
-
-const HEX = "0123456789abcdef";
-function bucket(i: i32): string { return HEX.charAt(i >> 4) + HEX.charAt(i & 15); }
 
 export function run(): i32 {
   const c = capsule();
@@ -88,75 +120,59 @@ export function run(): i32 {
   let topic = "";
   if (p.has("topic")) {
     const t = p.str("topic");
-    if (t === null || t.length == 0 || t.length > 32 || t.includes(" ") || t.includes("\n") || t == "-") {
-      submitText(failure("BAD_PAYLOAD", "\"topic\" must be 1-32 characters without spaces")); return 0;
-    }
-    topic = t;
+    let ok = t !== null && t.length > 0 && t.length <= 32;
+    if (ok) for (let i = 0; i < t!.length; i++) { const ch = t!.charCodeAt(i); if (ch <= 0x20 || ch == 0x2f || ch == 0x7f) { ok = false; break; } }
+    if (!ok) { submitText(failure("BAD_PAYLOAD", "\"topic\" must be 1-32 characters without spaces, controls or '/'")); return 0; }
+    topic = t!;
   }
   const from = toHex(c.author);
+  const ownerKey = owner();
+  const ownerHex = toHex(ownerKey);
   if (from == subjectHex) { submitText(failure("SELF_TRUST", "an identity cannot state trust in itself")); return 0; }
+  const weight = <i32>w.n;
+  const id = toHex(c.id);
 
-  // merge the statement into its author's list: newest per (to, topic) wins
-  const line = new Line(subjectHex, topic, <i32>w.n, c.createdAt, toHex(c.id));
-  const mine = loadStatements(from);
+  // supersession: newest by (created_at, capsule id) per (author, subject, topic)
+  const sKey = "s/" + from + "/" + subjectHex + "/" + topic;
+  const prev = kvGetText(sKey);
+  let prevWeight = 0;
   let superseded = false;
-  const at = search(mine, line.key);
-  if (at >= 0) {
-    if (line.newerThan(mine[at])) mine[at] = line; else superseded = true;
-  } else {
-    if (mine.length >= MAX_STATEMENTS_PER_AUTHOR) { submitText(failure("TOO_MANY_STATEMENTS", "an identity may hold at most 500 trust statements")); return 0; }
-    const pos = -at - 1;
-    mine.push(line);
-    for (let i = mine.length - 1; i > pos; i--) mine[i] = mine[i - 1];
-    mine[pos] = line;
+  if (prev !== null) {
+    const parts = prev.split(" ");
+    prevWeight = I32.parseInt(parts[0]);
+    if (!newer(c.createdAt, id, U64.parseInt(parts[1]), parts[2])) superseded = true;
   }
-  const enc: string[] = [];
-  for (let i = 0; i < mine.length; i++) enc.push(mine[i].encode());
-  kvSetText("out:" + from, enc.join("\n"));
-  const bucketKey = "authors:" + from.slice(0, 2);
-  const authorsHere = lines(kvGetText(bucketKey));
-  if (insertSorted(authorsHere, from)) kvSetText(bucketKey, authorsHere.join("\n"));
-
-  // recompute global scores over the whole graph, read in canonical order
-  const edges: Edge[] = [];
-  let statements = 0;
-  for (let bk = 0; bk < 256; bk++) {
-    const authors = bk == <i32>I32.parseInt(from.slice(0, 2), 16) ? authorsHere : lines(kvGetText("authors:" + bucket(bk)));
-    for (let i = 0; i < authors.length; i++) {
-      const list = authors[i] == from ? mine : loadStatements(authors[i]);
-      statements += list.length;
-      for (let j = 0; j < list.length; j++) if (list[j].topic.length == 0) edges.push(new Edge(authors[i], list[j].dst, list[j].weight));
+  const countText = kvGetText("n/" + from);
+  let count = countText === null ? 0 : I32.parseInt(countText);
+  if (!superseded) {
+    if (prevWeight == 0 && weight != 0 && count >= MAX_STATEMENTS) {
+      submitText(failure("TOO_MANY_STATEMENTS", "an identity may hold at most 500 non-zero trust statements (weight 0 retracts one)")); return 0;
     }
-  }
-  const scores = propagate(toHex(owner()), edges);
-  // write scores; reset subjects scored last time that no longer are, bucket by bucket
-  let subjectScore: i64 = 0, authorScore: i64 = 0;
-  let k = 0;
-  for (let bk = 0; bk < 256; bk++) {
-    const prefix = bucket(bk);
-    const now: string[] = [];
-    while (k < scores.length && scores[k].node.slice(0, 2) == prefix) {
-      const key = keyFromHex(scores[k].node);
-      if (key !== null) {
-        setTrustScore(key, scores[k].score);
-        now.push(scores[k].node);
-        if (scores[k].node == subjectHex) subjectScore = scores[k].score;
-        if (scores[k].node == from) authorScore = scores[k].score;
-      }
-      k++;
-    }
-    const before = lines(kvGetText("scored:" + prefix));
-    for (let i = 0; i < before.length; i++) {
-      if (!now.includes(before[i])) { const key = keyFromHex(before[i]); if (key !== null) setTrustScore(key, 0); }
-    }
-    if (before.length != 0 || now.length != 0) {
-      const joined = now.join("\n");
-      if (joined != before.join("\n")) kvSetText("scored:" + prefix, joined);
+    kvSetText(sKey, weight.toString() + " " + c.createdAt.toString() + " " + id);
+    const nextCount = count + (prevWeight == 0 && weight != 0 ? 1 : 0) - (prevWeight != 0 && weight == 0 ? 1 : 0);
+    if (nextCount != count) { count = nextCount; kvSetText("n/" + from, count.toString()); }
+    if (topic.length == 0 && weight != prevWeight) {
+      const gKey = utf8("g/" + from);
+      kvSet(gKey, setEdge(kvGet(gKey), keyRecord(fromHex(subjectHex, 0)!), weight));
     }
   }
 
-  submitText(new JsonOut().bool("ok", true).str("subject", subjectHex).int("weight", w.n).str("topic", topic)
-    .bool("superseded", superseded).int("edges", statements).int("scored", scores.length)
-    .int("subject_score", subjectScore).int("author_score", authorScore).toString());
+  // recompute only when the global graph can have changed as seen from the owner: an unscored author's
+  // statements are never read (unreachable, excluded or distrusted identities pass nothing on)
+  const changed = !superseded && topic.length == 0 && weight != prevWeight;
+  const recompute = changed && (from == ownerHex || trustScore(c.author) > 0);
+  let edges = 0, scored = -1;
+  let truncated = false;
+  const subjectKey = fromHex(subjectHex, 0)!;
+  if (recompute) {
+    const g = propagate(keyRecord(ownerKey), new KvEdges());
+    scored = writeScores(g);
+    edges = g.edgesRead;
+    truncated = g.truncated;
+  }
+  submitText(new JsonOut().bool("ok", true).str("subject", subjectHex).int("weight", weight).str("topic", topic)
+    .bool("superseded", superseded).int("statements", count).bool("recomputed", recompute).int("edges", edges)
+    .int("scored", scored).bool("truncated", truncated)
+    .int("subject_score", trustScore(subjectKey)).int("author_score", trustScore(c.author)).toString());
   return 0;
 }
