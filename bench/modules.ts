@@ -70,15 +70,24 @@ export function runModulesBench(scale = 1): ModuleBenchRow[] {
     rows.push({ module: 'trust', scenario: `${n} friends × 500 statements (${r.out.edges} read, ${r.out.scored} scored${r.out.truncated ? ', truncated' : ''})`, ...r, budget: budgetOf('trust') });
     k.rt.close();
   }
-  { // rank: a post with 200 comments by 200 distinct trusted authors
+  { // rank: the trending view (its query) over 200 posts with 10 comments each, and one post with 1,000 commenters
     const k = new Kit('rank', 'owner');
-    const post = k.capsule('author', 'post', { title: 'hot' }, { logic: null });
-    k.rt.ingest(post.bytes);
-    const n = Math.round(200 * scale);
-    k.rt.store.transaction(() => { for (let i = 0; i < n; i++) k.rt.store.setTrust(k.who(`c${i}`).sigPublic, 100_000n); });
-    k.rt.ingestBatch(Array.from({ length: n }, (_, i) => k.capsule(`c${i}`, 'comment', { text: 'x' }, { logic: null, parents: [post.id] }).bytes));
-    const r = timed(k, k.capsule('owner', 'reaction', { like: true }, { parents: [post.id] }));
-    rows.push({ module: 'rank', scenario: `re-rank a post with ${n} comments`, ...r, budget: budgetOf('rank') });
+    const n = Math.max(10, Math.round(200 * scale));
+    const posts = Array.from({ length: n }, (_, i) => k.capsule(`a${i % 50}`, 'post', { title: i }, { at: 1_000_000n + BigInt(i) }));
+    k.rt.ingestBatch(posts.map((p) => p.bytes));
+    k.rt.store.transaction(() => { for (let i = 0; i < 50; i++) k.rt.store.setTrust(k.who(`a${i}`).sigPublic, 300_000n); for (let i = 0; i < 40; i++) k.rt.store.setTrust(k.who(`c${i}`).sigPublic, 100_000n); });
+    k.rt.ingestBatch(posts.flatMap((p, i) => Array.from({ length: 10 }, (_, j) => k.capsule(`c${(i + j) % 40}`, 'comment', { text: 'x' }, { logic: null, parents: [p.id], at: 2_000_000n + BigInt(i * 10 + j) }).bytes)));
+    const q = (input: unknown) => {
+      const t0 = performance.now();
+      const out = k.rt.queryModule(toHex(k.moduleId), utf8.encode(JSON.stringify(input)), { now: 3_600_000n * 24n });
+      return { fuel: out.fuel, ms: performance.now() - t0 };
+    };
+    rows.push({ module: 'rank', scenario: `trending view: ${n} posts × 10 comments`, ...q({ op: 'trending', channel: 'c', window: n }), budget: budgetOf('rank') });
+    const hot = k.capsule('a0', 'post', { title: 'hot' }, { channel: 'hot', at: 5_000_000n });
+    k.rt.ingest(hot.bytes);
+    const m = Math.round(1000 * scale);
+    k.rt.ingestBatch(Array.from({ length: m }, (_, i) => k.capsule(`d${i}`, 'comment', { text: 'x' }, { logic: null, parents: [hot.id], channel: 'hot', at: 5_000_001n + BigInt(i) }).bytes));
+    rows.push({ module: 'rank', scenario: `trending view: 1 post, ${m} distinct commenters`, ...q({ op: 'trending', channel: 'hot' }), budget: budgetOf('rank') });
     k.rt.close();
   }
   { // blocklist: a 1 KiB comment against 500 banned terms, 50 siblings for the rate limit
@@ -118,21 +127,31 @@ export function runModulesBench(scale = 1): ModuleBenchRow[] {
   }
   { // transfer: a transfer among 10k funded accounts (state size does not enter the run)
     const k = new Kit('transfer', 'bank');
-    k.rt.ingest(k.capsule('bank', 'ledger', { op: 'genesis' }).bytes);
-    k.rt.ingest(k.capsule('bank', 'ledger', { op: 'mint', to: k.key('bank'), amount: '1000000' }).bytes);
+    const g = k.capsule('bank', 'ledger', { op: 'genesis' });
+    k.rt.ingest(g.bytes);
+    const L = toHex(g.id);
+    k.rt.ingest(k.capsule('shop', 'ledger', { op: 'open', ledger: L }).bytes);
+    k.rt.ingest(k.capsule('bank', 'ledger', { op: 'mint', ledger: L, to: k.key('bank'), amount: '1000000' }).bytes);
     k.rt.store.transaction(() => { for (let i = 0; i < 10_000 * scale; i++) k.rt.store.setBalance(b.sha256(utf8.encode(`acct${i}`)), 10n); });
-    const r = timed(k, k.capsule('bank', 'ledger', { op: 'transfer', from: k.key('bank'), to: k.key('shop'), amount: '99', nonce: 1 }));
+    const r = timed(k, k.capsule('bank', 'ledger', { op: 'transfer', ledger: L, from: k.key('bank'), to: k.key('shop'), amount: '99', nonce: 1 }));
     rows.push({ module: 'transfer', scenario: 'transfer with 10k funded accounts', ...r, budget: budgetOf('transfer') });
     k.rt.close();
   }
-  { // agent_logic: three rules over 2 posts × 250 comments
+  { // agent_logic: three rules over 2 posts × 250 comments (and 32 posts × 1,000 comments: the most it reads)
     const k = new Kit('agent_logic', 'owner');
     const posts = [0, 1].map((i) => k.capsule(`p${i}`, 'post', { t: i }, { logic: null, flags: { tag: 'x' } }));
     k.rt.ingestBatch(posts.map((p) => p.bytes));
     const n = Math.round(250 * scale);
     for (const p of posts) k.rt.ingestBatch(Array.from({ length: n }, (_, i) => k.capsule(`u${i % 40}`, 'comment', { text: 'y' }, { logic: null, parents: [p.id] }).bytes));
-    const r = timed(k, k.capsule('owner', 'agent', { rules: [{ type: 'pin', tag: 'x' }, { type: 'block', min_count: 5 }, { type: 'sweep', above: '0', to: k.key('s') }] }, { parents: posts.map((p) => p.id) }));
+    const r = timed(k, k.capsule('owner', 'agent', { rules: [{ type: 'pin', tag: 'x' }, { type: 'block', min_count: 5 }, { type: 'sweep', ledger: '00'.repeat(32), above: '0', to: k.key('s') }] }, { parents: posts.map((p) => p.id) }));
     rows.push({ module: 'agent_logic', scenario: `3 rules over 2 posts × ${n} comments`, ...r, budget: budgetOf('agent_logic') });
+    // the most it reads: 32 named posts (the parent limit) × 1,000 comments each, by strangers
+    const many = Array.from({ length: 32 }, (_, i) => k.capsule(`q${i}`, 'post', { t: i }, { logic: null, flags: { tag: 'x' } }));
+    k.rt.ingestBatch(many.map((p) => p.bytes));
+    const per = Math.round(1000 * scale);
+    for (const p of many) k.rt.ingestBatch(Array.from({ length: per }, (_, i) => k.capsule(`s${i % 300}`, 'comment', { text: 'y' }, { logic: null, parents: [p.id] }).bytes));
+    const big = timed(k, k.capsule('owner', 'agent', { rules: [{ type: 'pin', tag: 'x' }, { type: 'block', min_count: 5 }] }, { parents: many.map((p) => p.id) }));
+    rows.push({ module: 'agent_logic', scenario: `2 rules over 32 posts × ${per} comments`, ...big, budget: budgetOf('agent_logic') });
     k.rt.close();
   }
   return rows;

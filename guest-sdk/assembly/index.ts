@@ -301,6 +301,9 @@ export class MetaView {
   /** The 32-byte id, in place (a view of the buffer: copy it to keep it). */
   id(): Uint8Array { return this.buf.subarray(1, 33); }
   kindIs(kind: string): bool { return this.rangeIs(this.kindAt, <i32>this.buf[33], kind); }
+  /** Where the author's key starts in the buffer, and its length (32 Ed25519, 33 P-256): read it in place. */
+  authorPtr(): usize { return this.buf.dataStart + <usize>this.authorAt; }
+  authorLength(): i32 { return <i32>this.buf[this.authorAt - 1]; }
   authorIs(key: Uint8Array): bool {
     const n = <i32>this.buf[this.authorAt - 1];
     return n == key.length && memory.compare(this.buf.dataStart + <usize>this.authorAt, key.dataStart, <usize>n) == 0;

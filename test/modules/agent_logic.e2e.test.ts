@@ -31,6 +31,10 @@ test('agent rules produce proposals the owner would sign, recorded, never applie
   k.rt.ingest(ledgerCap('owner', { op: 'open', ledger: toHex(toy.id) }).bytes);
   k.rt.ingest(ledgerCap('stranger', { op: 'mint', ledger: toHex(toy.id), to: k.key('owner'), amount: '1000000' }).bytes);
 
+  // the channel's policy (channel "c" has no owner key in its name: the device owner's), with terms and limits
+  const blocklistId = k.rt.addModule(new Uint8Array(readFileSync(kmodPath('blocklist')))).id;
+  const policy = { banned_terms: ['spam'], min_trust: 50_000, rate_limit: { max: 5, window_ms: 60_000 }, blocked_authors: [k.key('mallory')] };
+  k.rt.ingest(k.capsule('owner', 'policy', policy, { logic: Buffer.from(blocklistId, 'hex') }).bytes);
   k.rt.store.transaction(() => { k.rt.store.setTrust(k.who('alice').sigPublic, 500_000n); k.rt.store.setTrust(k.who('bob').sigPublic, 300_000n); });
   const rust = k.capsule('alice', 'post', { title: 'ownership' }, { logic: null, flags: { tag: 'rust' } });
   const spam = k.capsule('sybil', 'post', { title: 'buy now' }, { logic: null, flags: { tag: 'rust' } });
@@ -46,6 +50,7 @@ test('agent rules produce proposals the owner would sign, recorded, never applie
   assert.deepEqual(r.proposals.map((p: any) => p.action), ['pin', 'block', 'transfer']);
   assert.equal(r.proposals[0].capsule, toHex(rust.id), 'the sybil\'s post is not pinned (default min_trust)');
   assert.equal(r.proposals[1].author, k.key('troll'), 'neither the owner nor bob (trusted) is proposed');
+  assert.equal(r.proposals[1].channel, 'c');
   assert.equal(r.proposals[2].amount, '500', 'the sweep reads the named ledger only');
   assert.equal(r.proposals[2].ledger, L);
   assert.deepEqual(k.rt.balances(), before, 'nothing applied');
@@ -61,4 +66,11 @@ test('agent rules produce proposals the owner would sign, recorded, never applie
   const t = out.proposals[2].to_capsule;
   assert.equal(t.kind, 'ledger');
   assert.deepEqual(t.payload, { op: 'transfer', ledger: L, from: k.key('owner'), to: k.key('savings'), amount: '500', nonce: 2 });
+  // the block is the channel's current policy plus one author: terms and limits are kept (they were dropped before)
+  const block = out.proposals[1].to_capsule;
+  assert.equal(block.kind, 'policy');
+  assert.deepEqual(block.payload.banned_terms, ['spam']);
+  assert.equal(block.payload.min_trust, 50_000);
+  assert.deepEqual(block.payload.rate_limit, { max: 5, window_ms: 60_000, per_parent: 20 });
+  assert.deepEqual(block.payload.blocked_authors, [k.key('mallory'), k.key('troll')].sort());
 });

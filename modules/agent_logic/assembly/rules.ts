@@ -9,7 +9,7 @@ export const DEFAULT_PIN_MIN_TRUST: i64 = 200_000;
 export const DEFAULT_HIDE_BELOW: i64 = 50_000;
 
 export class Candidate {
-  constructor(public id: string, public kind: string, public author: string, public tag: string, public trust: i64) {}
+  constructor(public id: string, public kind: string, public author: string, public tag: string, public trust: i64, public channel: string = "") {}
 }
 
 export class Proposal {
@@ -30,26 +30,34 @@ export function pinRule(cands: Candidate[], minTrust: i64, tag: string): Proposa
   return out;
 }
 
+/** A comment under a named capsule, reduced to what the block rule needs: its author and channel as indexes. */
+export class Comment {
+  constructor(public author: i32, public trust: i64, public channel: i32) {}
+}
+
+/** A block proposal before names are attached: author index, channel index, how many hidden comments. */
+export class BlockHit {
+  constructor(public author: i32, public channel: i32, public count: i32) {}
+}
+
 /**
- * "propose blocking an author whose comments were hidden N times": comments by authors below the hide threshold.
- * The owner is never proposed, nor is anyone at or above the threshold.
+ * "propose blocking an author whose comments were hidden N times" in a channel: comments by authors below the hide
+ * threshold, counted per (channel, author) — a block is a change to one channel's policy. The caller leaves out the
+ * owner's own comments; anyone at or above the threshold is never counted. Hits come in order of first appearance.
  */
-export function blockRule(cands: Candidate[], hideBelow: i64, minCount: i32, owner: string): Proposal[] {
-  const authors: string[] = [];
-  const counts: i32[] = [];
-  const index = new Map<string, i32>();
-  for (let i = 0; i < cands.length; i++) {
-    const c = cands[i];
-    if (c.kind != "comment" || c.trust >= hideBelow || c.author == owner) continue;
-    if (index.has(c.author)) { const k = index.get(c.author); counts[k]++; continue; }
-    index.set(c.author, authors.length);
-    authors.push(c.author);
-    counts.push(1);
+export function blockRule(comments: Comment[], hideBelow: i64, minCount: i32): BlockHit[] {
+  const hits: BlockHit[] = [];
+  const index = new Map<i64, i32>();
+  for (let i = 0; i < comments.length; i++) {
+    const c = comments[i];
+    if (c.trust >= hideBelow) continue;
+    const k: i64 = (<i64>c.author << 8) | <i64>c.channel;
+    if (index.has(k)) { hits[index.get(k)].count++; continue; }
+    index.set(k, hits.length);
+    hits.push(new BlockHit(c.author, c.channel, 1));
   }
-  const out: Proposal[] = [];
-  for (let i = 0; i < authors.length; i++) {
-    if (counts[i] >= minCount) out.push(new Proposal("block", authors[i], 0, counts[i], "hidden " + counts[i].toString() + " times (trust below " + hideBelow.toString() + ")"));
-  }
+  const out: BlockHit[] = [];
+  for (let i = 0; i < hits.length; i++) if (hits[i].count >= minCount) out.push(hits[i]);
   return out;
 }
 

@@ -20,7 +20,7 @@
 //     "c/<id>" for every comment judged: u8 rejected ‖ up to 64 ancestor ids (nearest first), so later replies
 //     see rejections and blocked ids up the thread without walking it.
 import { Capsule, capsule, owner, payloadText, trustScore, childCount, parentCount, MetaView, kvGet, kvSet, kvDelete, kvGetText, kvSetText, utf8, submitText } from "../../../guest-sdk/assembly/index";
-import { parseJson, failure, JsonOut, JValue, J_ARR, J_STR, J_INT, J_OBJ } from "../../lib/json";
+import { parseJson, failure, JsonOut, JValue, J_ARR, J_STR, J_INT, J_OBJ, quote } from "../../lib/json";
 import { parseKeyHex, parseHex, hexOf } from "../../lib/hex";
 import { Analysis } from "./normalize";
 import { compile, findTerm, Policy, TOO_COMPLEX } from "./policy";
@@ -265,5 +265,35 @@ export function run(): i32 {
   if (kind == "policy") return setPolicy();
   if (kind == "comment") return judgeComment();
   submitText(failure("WRONG_KIND", "blocklist judges comment capsules and sets policy from policy capsules"));
+  return 0;
+}
+
+/**
+ * Read-only view: {"op": "policy", "channel": c} → the policy in force in that channel, in the shape of a policy
+ * payload (so a client can merge into it and sign the result: `kapsule agent proposals` does), or `"policy": null`.
+ */
+export function query(): i32 {
+  const text = payloadText();
+  const q: JValue | null = text === null ? null : parseJson(text);
+  if (q === null || q.kind != J_OBJ) { submitText(failure("BAD_QUERY", "a query is a JSON object")); return 0; }
+  const op = q.str("op"), channel = q.str("channel");
+  if (op != "policy" || channel === null) { submitText(failure("BAD_QUERY", "{\"op\": \"policy\", \"channel\": c}")); return 0; }
+  const prefix = channelOwnerPrefix(channel);
+  const out = new JsonOut().bool("ok", true).str("channel", channel).str("owner", prefix !== null ? prefix : hexOf(owner()));
+  const p = loadPolicy(channel);
+  if (p === null) { submitText(out.raw("policy", "null").toString()); return 0; }
+  const b = p.bytes;
+  const authors: string[] = [];
+  const base = <i32>load<u32>(b.dataStart + 57);
+  for (let i = 0; i < p.authors; i++) authors.push(quote(hexOf(b, base + i * 34 + 1, <i32>b[base + i * 34])));
+  const ids: string[] = [];
+  const cbase = <i32>load<u32>(b.dataStart + 61);
+  for (let i = 0; i < p.capsules; i++) ids.push(quote(hexOf(b, cbase + i * 32, 32)));
+  const terms: string[] = [];
+  for (let i = 0; i < p.terms; i++) terms.push(quote(p.termText(i)));
+  const policy = new JsonOut().raw("blocked_authors", "[" + authors.join(",") + "]").raw("blocked_capsules", "[" + ids.join(",") + "]")
+    .raw("banned_terms", "[" + terms.join(",") + "]").int("min_trust", p.minTrust);
+  if (p.max > 0) policy.raw("rate_limit", new JsonOut().int("max", p.max).int("window_ms", <i64>p.window).int("per_parent", p.perParent).toString());
+  submitText(out.raw("policy", policy.toString()).toString());
   return 0;
 }

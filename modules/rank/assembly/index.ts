@@ -8,28 +8,45 @@
 //             the newest `window` posts of the channel at the query's explicit `now` (the context), from the DAG as
 //             it stands: engagement = distinct child authors (any kind, any logic) weighted by their current trust.
 import {
-  capsule, parent, parentCount, now, payloadText, kvGetText, kvSetText, submitText, Capsule, TRUST_ONE,
+  capsule, parent, parentCount, now, payloadText, kvGet, kvSet, kvGetText, kvSetText, submitText, utf8, Capsule, MetaView, TRUST_ONE,
 } from "../../../guest-sdk/assembly/index";
 import * as env from "../../../guest-sdk/assembly/env";
 import { failure, parseJson, JsonOut, JValue, J_INT, quote } from "../../lib/json";
-import { toHex, fromHex, bytesEqual } from "../../lib/hex";
+import { hexOf, parseHex, bytesEqual } from "../../lib/hex";
 import { ageHours, engagementOf, hotScore } from "./hot";
-import { AuthorSet } from "./engage";
+import { KeySet } from "../../lib/keyset";
 
-/** Posts per index page (one kv value: ≈ 150 bytes each, well under 64 KiB). */
-const PAGE: i32 = 256;
 /** Posts a trending view considers by default (the newest), and at most. */
 const DEFAULT_WINDOW: i32 = 200;
 const MAX_WINDOW: i32 = 1000;
 /** Children of one post read by a view (distinct authors beyond this are not counted). */
 const MAX_CHILDREN: i32 = 5000;
 
-function countKey(channel: string): string { return "pc:" + channel; }
-function pageKey(channel: string, page: i32): string { return "pp:" + channel + ":" + page.toString(); }
+// The channel index, one small kv value per post so a run writes (and a rollback restores) ~80 bytes, not a page:
+//   "n:<channel>"        number of posts indexed (decimal)
+//   "i:<channel>:<k>"    post k (in canonical order): id[32] ‖ created_at u64 LE ‖ u8 key_len ‖ author key
+//   "x:" ‖ id[32]        the same record, to find a post by id
+function countKey(channel: string): string { return "n:" + channel; }
+function itemKey(channel: string, k: i32): string { return "i:" + channel + ":" + k.toString(); }
+function idKey(id: Uint8Array): Uint8Array {
+  const k = new Uint8Array(34);
+  k[0] = 0x78; k[1] = 0x3a; // "x:"
+  k.set(id, 2);
+  return k;
+}
 
 function postCount(channel: string): i32 {
   const t = kvGetText(countKey(channel));
   return t === null ? 0 : I32.parseInt(t);
+}
+
+function record(c: Capsule): Uint8Array {
+  const r = new Uint8Array(41 + c.author.length);
+  r.set(c.id, 0);
+  store<u64>(r.dataStart + 32, c.createdAt);
+  r[40] = <u8>c.author.length;
+  r.set(c.author, 41);
+  return r;
 }
 
 /** The post a capsule engages with: itself, or its first parent that is a post. */
@@ -48,16 +65,15 @@ export function run(): i32 {
   const post = targetPost(c);
   if (post === null) { submitText(failure("NO_POST", "rank scores posts: this capsule is not a post and has no post parent")); return 0; }
   if (c.kind != "post") {
-    submitText(new JsonOut().bool("ok", true).str("post", toHex(post.id)).bool("engagement", !bytesEqual(c.author, post.author)).toString());
+    submitText(new JsonOut().bool("ok", true).str("post", hexOf(post.id)).bool("engagement", !bytesEqual(c.author, post.author)).toString());
     return 0;
   }
   const n = postCount(c.channel);
-  const key = pageKey(c.channel, n / PAGE);
-  const line = toHex(c.id) + " " + toHex(c.author) + " " + c.createdAt.toString();
-  const old = kvGetText(key);
-  kvSetText(key, old === null || old.length == 0 ? line : old + "\n" + line);
+  const rec = record(c);
+  kvSet(utf8(itemKey(c.channel, n)), rec);
+  kvSet(idKey(c.id), rec);
   kvSetText(countKey(c.channel), (n + 1).toString());
-  submitText(new JsonOut().bool("ok", true).str("post", toHex(c.id)).str("channel", c.channel).int("index", n).toString());
+  submitText(new JsonOut().bool("ok", true).str("post", hexOf(c.id)).str("channel", c.channel).int("index", n).toString());
   return 0;
 }
 
@@ -65,69 +81,54 @@ export function run(): i32 {
 
 class Scored {
   constructor(
-    public post: string, public author: string, public createdAt: u64, public score: i64, public authorTrust: i64,
+    public rec: Uint8Array, public score: i64, public authorTrust: i64,
     public engagement: i64, public engaged: i32, public ignored: i32, public hours: u64,
   ) {}
+  /** Rendered only for the posts a view returns: hex is built for the top `limit`, not for every post scored. */
   json(): string {
-    return new JsonOut().str("post", this.post).int("score", this.score).str("author", this.author)
+    return new JsonOut().str("post", hexOf(this.rec, 0, 32)).int("score", this.score).str("author", hexOf(this.rec, 41, <i32>this.rec[40]))
       .int("author_trust", this.authorTrust).int("engagement", this.engagement).int("engaged", this.engaged)
       .int("ignored", this.ignored).int("age_hours", <i64>this.hours).toString();
   }
 }
 
-const seen = new AuthorSet();
-let meta = new Uint8Array(1024);
+const seen = new KeySet();
+const view = new MetaView();
 const postId = new Uint8Array(32);
-
-/** Reads child `i` of `postId` into `meta` (grown once if needed); its length, or < 0. */
-function childMeta(i: i32): i32 {
-  let n = env.get_child_metadata(postId.dataStart, i, meta.dataStart, meta.length);
-  if (n > meta.length) {
-    meta = new Uint8Array(n);
-    n = env.get_child_metadata(postId.dataStart, i, meta.dataStart, meta.length);
-  }
-  return n;
-}
 
 function trustAt(ptr: usize, len: i32): i64 {
   const t = env.get_trust_score(ptr, len);
   return t > TRUST_ONE ? TRUST_ONE : t < 0 ? 0 : t;
 }
 
-/** Scores one indexed post at `at`: trust of its author plus trusted distinct engagement, with gravity. */
-function score(idHex: string, authorHex: string, createdAt: u64, at: u64): Scored | null {
-  const id = fromHex(idHex, 32);
-  const author = fromHex(authorHex, 0);
-  if (id === null || author === null) return null;
-  memory.copy(postId.dataStart, id.dataStart, 32);
-  const authorTrust = trustAt(author.dataStart, author.length);
+/** Scores one indexed post (its record) at `at`: trust of its author plus trusted distinct engagement, with gravity. */
+function score(rec: Uint8Array, at: u64): Scored | null {
+  if (rec.length < 42 || rec.length != 41 + <i32>rec[40]) return null;
+  memory.copy(postId.dataStart, rec.dataStart, 32);
+  const createdAt = load<u64>(rec.dataStart + 32);
+  const aptr0 = rec.dataStart + 41, alen0 = <i32>rec[40];
+  const authorTrust = trustAt(aptr0, alen0);
   let kids = env.get_child_count(postId.dataStart);
   if (kids < 0) kids = 0;
   if (kids > MAX_CHILDREN) kids = MAX_CHILDREN;
   seen.reset(kids + 1);
-  seen.add(author.dataStart, author.length); // the author's own replies are not engagement
+  seen.add(aptr0, alen0); // the author's own replies are not engagement
   let engagement: i64 = 0;
   let engaged: i32 = 0, ignored: i32 = 0;
   for (let i = 0; i < kids; i++) {
-    const n = childMeta(i);
-    if (n < 36) continue;
-    // metadata: version u8, id[32], kind_len u8, kind, author_alg u8, author_len u8, author (docs/ABI.md §Metadata)
-    const kindLen = <i32>meta[33];
-    const lenAt = 35 + kindLen;
-    if (lenAt >= n) continue;
-    const alen = <i32>meta[lenAt];
-    const aptr = meta.dataStart + <usize>(lenAt + 1);
-    if (lenAt + 1 + alen > n || !seen.add(aptr, alen)) continue;
+    if (!view.loadChild(postId, i)) continue;
+    const aptr = view.authorPtr(), alen = view.authorLength();
+    if (!seen.add(aptr, alen)) continue;
     const e = engagementOf(trustAt(aptr, alen));
     if (e > 0) { engagement += e; engaged++; } else ignored++;
   }
   const hours = ageHours(at, createdAt);
-  return new Scored(idHex, authorHex, createdAt, hotScore(authorTrust + engagement, hours), authorTrust, engagement, engaged, ignored, hours);
+  return new Scored(rec, hotScore(authorTrust + engagement, hours), authorTrust, engagement, engaged, ignored, hours);
 }
 
 function byScore(a: Scored, b: Scored): i32 {
   if (a.score != b.score) return a.score > b.score ? -1 : 1;
-  return a.post < b.post ? -1 : a.post > b.post ? 1 : 0;
+  return memory.compare(a.rec.dataStart, b.rec.dataStart, 32); // ties: by post id
 }
 
 export function query(): i32 {
@@ -150,19 +151,12 @@ export function query(): i32 {
     const first = total > window ? total - window : 0;
     const out: Scored[] = [];
     let future: i32 = 0;
-    for (let page = first / PAGE; page * PAGE < total; page++) {
-      const body = kvGetText(pageKey(channel, page));
-      if (body === null) continue;
-      const lines = body.split("\n");
-      for (let j = 0; j < lines.length; j++) {
-        if (page * PAGE + j < first) continue;
-        const f = lines[j].split(" ");
-        if (f.length != 3) continue;
-        const createdAt = U64.parseInt(f[2]);
-        if (createdAt > at) { future++; continue; } // not yet posted at this `now`
-        const s = score(f[0], f[1], createdAt, at);
-        if (s !== null) out.push(s);
-      }
+    for (let k = first; k < total; k++) {
+      const rec = kvGet(utf8(itemKey(channel, k)));
+      if (rec === null || rec.length < 40) continue;
+      if (load<u64>(rec.dataStart + 32) > at) { future++; continue; } // not yet posted at this `now`
+      const s = score(rec, at);
+      if (s !== null) out.push(s);
     }
     out.sort(byScore);
     const items: string[] = [];
@@ -173,24 +167,13 @@ export function query(): i32 {
   }
   if (op == "score") {
     const post = q.str("post");
-    if (post === null || fromHex(post, 32) === null || channel === null) {
-      submitText(failure("BAD_QUERY", "score needs \"channel\" and \"post\" (a capsule id)")); return 0;
-    }
-    const total = postCount(channel);
-    for (let page = 0; page * PAGE < total; page++) {
-      const body = kvGetText(pageKey(channel, page));
-      if (body === null) continue;
-      const lines = body.split("\n");
-      for (let j = 0; j < lines.length; j++) {
-        if (!lines[j].startsWith(post)) continue;
-        const f = lines[j].split(" ");
-        const s = score(f[0], f[1], U64.parseInt(f[2]), at);
-        if (s === null) break;
-        submitText("{\"ok\":true,\"op\":\"score\",\"now\":" + quote(at.toString()) + ",\"post\":" + s.json() + "}");
-        return 0;
-      }
-    }
-    submitText(failure("NO_POST", "no post " + post + " is indexed in #" + channel)); return 0;
+    const id: Uint8Array | null = post === null ? null : parseHex(post, 32);
+    if (id === null) { submitText(failure("BAD_QUERY", "score needs \"post\" (a capsule id)")); return 0; }
+    const rec = kvGet(idKey(id));
+    const s: Scored | null = rec === null ? null : score(rec, at);
+    if (s === null) { submitText(failure("NO_POST", "no post " + post! + " is indexed")); return 0; }
+    submitText("{\"ok\":true,\"op\":\"score\",\"now\":" + quote(at.toString()) + ",\"post\":" + s.json() + "}");
+    return 0;
   }
   submitText(failure("BAD_QUERY", "unknown op (trending, score)"));
   return 0;

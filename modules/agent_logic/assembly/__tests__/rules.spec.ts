@@ -1,6 +1,5 @@
-import { Candidate, pinRule, blockRule, sweepRule } from "../rules";
+import { Candidate, Comment, pinRule, blockRule, sweepRule } from "../rules";
 
-const OWNER = "owner";
 
 function cands(): Candidate[] {
   return [
@@ -11,9 +10,6 @@ function cands(): Candidate[] {
     new Candidate("c2", "comment", "troll", "", 0),
     new Candidate("c3", "comment", "troll", "", 0),
     new Candidate("c4", "comment", "carol", "", 300_000),
-    new Candidate("c5", "comment", OWNER, "", 0),
-    new Candidate("c6", "comment", OWNER, "", 0),
-    new Candidate("c7", "comment", OWNER, "", 0),
     new Candidate("p4", "post", "sybil", "rust", 0),
   ];
 }
@@ -24,14 +20,19 @@ describe("agent rules", () => {
     expect(p.length).toBe(1);
     expect(p[0].target).toBe("p1");
   });
-  it("proposes blocking an author hidden N times, never the owner nor a trusted author", () => {
-    expect(blockRule(cands(), 50_000, 3, OWNER).length).toBe(1);
-    expect(blockRule(cands(), 50_000, 3, OWNER)[0].target).toBe("troll");
-    expect(blockRule(cands(), 50_000, 4, OWNER).length).toBe(0);
-    // the owner's own three comments (trust 0 in a store that never scored the owner) are never a block proposal
-    expect(blockRule(cands(), 50_000, 1, OWNER).map<string>((p) => p.target).includes(OWNER)).toBe(false);
-    expect(blockRule(cands(), 400_000, 1, OWNER).map<string>((p) => p.target).includes("carol")).toBe(true);
-    expect(blockRule(cands(), 300_000, 1, OWNER).map<string>((p) => p.target).includes("carol")).toBe(false);
+  it("proposes blocking an author hidden N times in a channel, never anyone at or above the threshold", () => {
+    const TROLL = 0, CAROL = 1, GENERAL = 0, OTHER = 1;
+    const c: Comment[] = [
+      new Comment(TROLL, 0, GENERAL), new Comment(TROLL, 0, GENERAL), new Comment(TROLL, 0, GENERAL),
+      new Comment(CAROL, 300_000, GENERAL), new Comment(TROLL, 0, OTHER),
+    ];
+    expect(blockRule(c, 50_000, 3).length).toBe(1);
+    expect(blockRule(c, 50_000, 3)[0].author).toBe(TROLL);
+    expect(blockRule(c, 50_000, 3)[0].channel).toBe(GENERAL);
+    expect(blockRule(c, 50_000, 3)[0].count).toBe(3);
+    expect(blockRule(c, 50_000, 4).length).toBe(0, "counted per channel: 3 in one, 1 in the other");
+    expect(blockRule(c, 400_000, 1).map<i32>((h) => h.author).includes(CAROL)).toBe(true);
+    expect(blockRule(c, 300_000, 1).map<i32>((h) => h.author).includes(CAROL)).toBe(false);
   });
   it("never pins an untrusted author, even with min_trust 0", () => {
     expect(pinRule(cands(), 0, "rust").map<string>((p) => p.target).includes("p4")).toBe(false);

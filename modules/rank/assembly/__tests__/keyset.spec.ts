@@ -1,4 +1,4 @@
-import { AuthorSet } from "../engage";
+import { KeySet } from "../../../lib/keyset";
 
 function key(first: u8, last: u8, len: i32 = 32): Uint8Array {
   const k = new Uint8Array(len);
@@ -7,9 +7,9 @@ function key(first: u8, last: u8, len: i32 = 32): Uint8Array {
   return k;
 }
 
-describe("AuthorSet (distinct engagers without per-child allocation)", () => {
+describe("KeySet (distinct keys without per-key allocation; modules/lib/keyset.ts)", () => {
   it("counts each key once", () => {
-    const s = new AuthorSet();
+    const s = new KeySet();
     s.reset(4);
     const a = key(1, 1), b = key(2, 2);
     expect(s.add(a.dataStart, a.length)).toBe(true);
@@ -18,7 +18,7 @@ describe("AuthorSet (distinct engagers without per-child allocation)", () => {
     expect(s.size).toBe(2);
   });
   it("keeps keys apart that share their first 8 bytes (the hash prefix)", () => {
-    const s = new AuthorSet();
+    const s = new KeySet();
     s.reset(4);
     const a = key(7, 1), b = key(7, 2);
     expect(s.add(a.dataStart, a.length)).toBe(true);
@@ -26,7 +26,7 @@ describe("AuthorSet (distinct engagers without per-child allocation)", () => {
     expect(s.size).toBe(2);
   });
   it("tells a 32-byte key from a 33-byte one with the same prefix, and resets between posts", () => {
-    const s = new AuthorSet();
+    const s = new KeySet();
     s.reset(2);
     const ed = key(3, 0, 32), p256 = key(3, 0, 33);
     expect(s.add(ed.dataStart, 32)).toBe(true);
@@ -36,11 +36,27 @@ describe("AuthorSet (distinct engagers without per-child allocation)", () => {
     expect(s.add(ed.dataStart, 32)).toBe(true);
   });
   it("holds 1,000 distinct authors", () => {
-    const s = new AuthorSet();
+    const s = new KeySet();
     s.reset(1000);
     const k = new Uint8Array(32);
     for (let i = 0; i < 1000; i++) { store<u32>(k.dataStart + 20, i); expect(s.add(k.dataStart, 32)).toBe(true); }
     for (let i = 0; i < 1000; i++) { store<u32>(k.dataStart + 20, i); expect(s.add(k.dataStart, 32)).toBe(false); }
     expect(s.size).toBe(1000);
+  });
+});
+
+describe("KeySet indexes", () => {
+  it("gives dense indexes in insertion order, finds them again, and renders a key as hex", () => {
+    const s = new KeySet();
+    s.reset(4);
+    const a = key(0xab, 1), b = key(0xcd, 2);
+    expect(s.indexOf(a.dataStart, 32, true)).toBe(0);
+    expect(s.indexOf(b.dataStart, 32, true)).toBe(1);
+    expect(s.indexOf(a.dataStart, 32, false)).toBe(0);
+    const c = key(0xef, 3);
+    expect(s.indexOf(c.dataStart, 32, false)).toBe(-1);
+    expect(s.size).toBe(2);
+    expect(s.hex(0).slice(0, 4)).toBe("ab00");
+    expect(s.hex(0).length).toBe(64);
   });
 });
