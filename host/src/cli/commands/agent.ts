@@ -4,7 +4,7 @@ import type { CryptoBackend } from '../../crypto/types.ts';
 import { decodeForDisplay } from '../describe.ts';
 import type { ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
-import { withRuntime } from './runtime.ts';
+import { withReadOnlyRuntime } from '../store.ts';
 
 interface Proposal { action: string; capsule?: string; author?: string; from?: string; to?: string; amount?: string; hidden?: number; reason?: string }
 
@@ -23,7 +23,7 @@ function howTo(p: Proposal): { kind: string; payload: unknown; command: string }
 }
 
 export function agentProposalsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     const rows: Record<string, unknown>[] = [];
     for (const c of rt.query({ kind: 'agent', order: 'asc' })) {
       const res = rt.get(c.id)?.result;

@@ -11,11 +11,13 @@ import { parseCheckpoint } from '../../audit/checkpoint.ts';
 import { MerkleTree, verifyInclusion } from '../../audit/merkle.ts';
 import { loadPublicIdentity } from '../../keys-node.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
+import { openReadOnlyFromArgs, type ReadOnlyStore } from '../store.ts';
 import { req, str, list, usage, int, type ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 
-function openStore(io: CliIO, a: ParsedArgs): SqliteStore {
-  return new SqliteStore(resolve(io.cwd, req(a, 'db')), { readonly: true });
+/** Every audit command only reads the store: read-only, never created (../store.ts). */
+function openStore(io: CliIO, a: ParsedArgs): ReadOnlyStore {
+  return openReadOnlyFromArgs(io, a);
 }
 
 function readText(io: CliIO, path: string): string {
@@ -25,7 +27,8 @@ function readText(io: CliIO, path: string): string {
 }
 
 export function auditVerifyCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
-  const store = openStore(io, a);
+  const opened = openStore(io, a);
+  const store = opened.store;
   try {
     const signerArg = str(a, 'signer');
     const signer = signerArg === undefined ? undefined
@@ -39,11 +42,12 @@ export function auditVerifyCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): 
     }
     const err = new KapsuleError('AUDIT_INVALID', 'audit', `entry ${r.first!.index}: ${r.first!.problem}`, { index: r.first!.index });
     return { status: 1, json, text: `audit log INVALID at entry ${r.first!.index}: ${r.first!.problem}`, error: err };
-  } finally { store.close(); }
+  } finally { opened.close(); }
 }
 
 export function auditShowCommand(io: CliIO, a: ParsedArgs): CommandResult {
-  const store = openStore(io, a);
+  const opened = openStore(io, a);
+  const store = opened.store;
   try {
     const since = int(a, 'since', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     const rows = store.auditRange(since, store.auditSize());
@@ -58,13 +62,14 @@ export function auditShowCommand(io: CliIO, a: ParsedArgs): CommandResult {
       return `${String(index).padStart(6)}  ${String(type).padEnd(18)} ${detail}`;
     }).join('\n') || '(no entries)';
     return { status: 0, json: { entries }, text };
-  } finally { store.close(); }
+  } finally { opened.close(); }
 }
 
 export function auditProveCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
   if (a.positionals.length !== 1 || !/^\d+$/.test(a.positionals[0])) usage('audit prove expects one entry <index>');
   const index = Number(a.positionals[0]);
-  const store = openStore(io, a);
+  const opened = openStore(io, a);
+  const store = opened.store;
   try {
     const cp = store.latestCheckpoint();
     if (!cp) throw new KapsuleError('AUDIT_INVALID', 'audit', 'the log has no checkpoint yet (ingest with a device key)');
@@ -78,18 +83,19 @@ export function auditProveCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): C
     const json = { index, tree_size: c.size, leaf_hash: toBase64(row.leaf), root: toBase64(c.root), proof: proof.map(toBase64), checkpoint: cp.text, verified: ok };
     if (!ok) return { status: 1, json, text: `entry ${index}: proof does NOT verify against the checkpoint`, error: new KapsuleError('AUDIT_INVALID', 'audit', 'inclusion proof does not verify', { index }) };
     return { status: 0, json, text: [`entry ${index} is included in the checkpointed tree of size ${c.size}`, `leaf  ${toBase64(row.leaf)}`, `root  ${toBase64(c.root)}`, ...proof.map((p, i) => `proof[${i}] ${toBase64(p)}`)].join('\n') };
-  } finally { store.close(); }
+  } finally { opened.close(); }
 }
 
 export function auditCheckpointCommand(io: CliIO, a: ParsedArgs): CommandResult {
-  const store = openStore(io, a);
+  const opened = openStore(io, a);
+  const store = opened.store;
   try {
     const cp = store.latestCheckpoint();
     if (!cp) throw new KapsuleError('AUDIT_INVALID', 'audit', 'the log has no checkpoint yet');
     const out = resolve(io.cwd, req(a, 'out'));
     writeFileAtomic(out, cp.text, 'audit');
     return { status: 0, json: { size: cp.size, out, checkpoint: cp.text }, text: `wrote checkpoint of size ${cp.size} to ${out}` };
-  } finally { store.close(); }
+  } finally { opened.close(); }
 }
 
 export async function auditReplayCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Promise<CommandResult> {
@@ -97,7 +103,8 @@ export async function auditReplayCommand(io: CliIO, a: ParsedArgs, b: CryptoBack
   const { loadSecretIdentity } = await import('../../keys-node.ts');
   const keyPath = str(a, 'key');
   const identity = keyPath !== undefined ? loadSecretIdentity(b, resolve(io.cwd, keyPath)) : null;
-  const source = openStore(io, a);
+  const opened = openStore(io, a);
+  const source = opened.store;
   const fresh = new SqliteStore(':memory:');
   try {
     const r = replayAuditLog(b, source, fresh, identity, { from: int(a, 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0 });
@@ -111,7 +118,7 @@ export async function auditReplayCommand(io: CliIO, a: ParsedArgs, b: CryptoBack
     const first = r.divergences[0];
     return { status: 1, json, text, error: new KapsuleError('AUDIT_INVALID', 'audit', `replay diverges at entry ${first.index}: ${first.problem}`, { index: first.index }) };
   } finally {
-    source.close();
+    opened.close();
     fresh.close();
   }
 }

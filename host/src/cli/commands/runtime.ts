@@ -14,6 +14,7 @@ import { bool, list, req, str, int, usage, type ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 import { decodeForDisplay, describeCapsule, renderText } from '../describe.ts';
 import { readInput } from './inspect.ts';
+import { withReadOnlyRuntime } from '../store.ts';
 
 function openFromArgs(io: CliIO, a: ParsedArgs, b: CryptoBackend, needKey: boolean): Runtime {
   const keyPath = str(a, 'key');
@@ -177,7 +178,7 @@ function recordJson(c: CapsuleRecord): Record<string, unknown> {
 
 export function lsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
   if (a.positionals.length) usage('ls takes no positional arguments');
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     const rows = rt.query({ channel: str(a, 'channel'), kind: str(a, 'kind'), limit: int(a, 'limit', 1, 1_000_000) });
     const text = rows.length === 0 ? '(no capsules)' : rows.map((c) =>
       `${toHex(c.id).slice(0, 16)}  ${c.kind.padEnd(8)} ${c.status.padEnd(13)} ${new Date(c.createdAt).toISOString()}  #${c.channel}`).join('\n');
@@ -189,7 +190,7 @@ export function showCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Command
   if (a.positionals.length !== 1) usage('show expects exactly one <id>');
   const idArg = a.positionals[0];
   if (!/^[0-9a-f]{4,64}$/.test(idArg)) usage(`<id> must be hex (a prefix of at least 4 characters is enough), got "${idArg}"`);
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     let c = idArg.length === 64 ? rt.get(idArg) : null;
     if (idArg.length < 64) {
       const matches = rt.query({}).filter((x) => toHex(x.id).startsWith(idArg));
@@ -214,7 +215,7 @@ export function showCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Command
 }
 
 export function orphansCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     const o = rt.orphans();
     return {
       status: 0, json: { orphans: o },
@@ -224,7 +225,7 @@ export function orphansCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Comm
 }
 
 export function headsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     const h = rt.heads(str(a, 'channel'));
     return { status: 0, json: { heads: h }, text: h.map((x) => `#${x.channel}  ${x.id}`).join('\n') || '(empty store)' };
   });

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { fromHex } from '../../bytes.ts';
 import { KapsuleError, type ErrorCode } from '../../errors.ts';
 import type { CryptoBackend } from '../../crypto/types.ts';
-import { SqliteStore } from '../../store/sqlite.ts';
 import { openRuntime } from '../../node.ts';
 import { exportSnapshot, importSnapshot, syncPair } from '../../sync/index.ts';
 import { renderGraph, type GraphFormat } from '../../sync/graph.ts';
@@ -13,6 +12,7 @@ import { req, str, usage, type ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 import { readInput, } from './inspect.ts';
 import { withRuntime } from './runtime.ts';
+import { openReadOnlyFromArgs } from '../store.ts';
 
 /** --since: comma-separated capsule ids, or a JSON file with "heads" (a snapshot manifest or `kapsule heads --json`). */
 function parseSince(io: CliIO, v: string | undefined): Uint8Array[] {
@@ -28,7 +28,8 @@ function parseSince(io: CliIO, v: string | undefined): Uint8Array[] {
 }
 
 export function syncExportCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
-  const store = new SqliteStore(resolve(io.cwd, req(a, 'db')), { readonly: true });
+  const opened = openReadOnlyFromArgs(io, a);
+  const store = opened.store;
   try {
     const { bytes, manifest } = exportSnapshot(b, store, { channel: str(a, 'channel'), since: parseSince(io, str(a, 'since')) });
     const out = resolve(io.cwd, req(a, 'out'));
@@ -37,7 +38,7 @@ export function syncExportCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): C
       status: 0, json: { out, bytes: bytes.length, manifest },
       text: `wrote ${manifest.capsules} capsule(s) and ${manifest.modules} module(s) to ${out} (${bytes.length} bytes); heads: ${manifest.heads.map((h) => h.id.slice(0, 12)).join(', ') || '(none)'}`,
     };
-  } finally { store.close(); }
+  } finally { opened.close(); }
 }
 
 export function syncImportCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
@@ -78,7 +79,8 @@ export function syncPairCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Com
 export function graphCommand(io: CliIO, a: ParsedArgs): CommandResult {
   const format = (str(a, 'format') ?? 'dot') as GraphFormat;
   if (!['dot', 'mermaid', 'html'].includes(format)) usage(`--format must be dot, mermaid or html, got "${format}"`);
-  const store = new SqliteStore(resolve(io.cwd, req(a, 'db')), { readonly: true });
+  const opened = openReadOnlyFromArgs(io, a);
+  const store = opened.store;
   try {
     const text = renderGraph(store, format, str(a, 'channel'));
     const outPath = str(a, 'out');
@@ -88,6 +90,6 @@ export function graphCommand(io: CliIO, a: ParsedArgs): CommandResult {
       return { status: 0, json: { out, format, bytes: text.length }, text: `wrote ${format} graph to ${out}` };
     }
     return { status: 0, json: { format, graph: text }, text };
-  } finally { store.close(); }
+  } finally { opened.close(); }
 }
 
