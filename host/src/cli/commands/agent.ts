@@ -2,6 +2,7 @@
 import { toHex } from '../../bytes.ts';
 import type { CryptoBackend } from '../../crypto/types.ts';
 import { decodeForDisplay } from '../describe.ts';
+import { escapeControls } from '../escape.ts';
 import type { ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 import { withReadOnlyRuntime } from '../store.ts';
@@ -36,7 +37,7 @@ export function agentProposalsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend
     const text = rows.length === 0 ? '(no proposals)' : rows.map((r, i) => {
       const p = r as unknown as Proposal & { agent_capsule: string; to_capsule: { kind: string; payload: unknown; command: string } };
       const what = p.action === 'pin' ? `pin ${p.capsule}` : p.action === 'block' ? `block author ${p.author} (${p.hidden}× hidden)` : `transfer ${p.amount} to ${p.to}`;
-      return `#${i + 1} ${what}\n    why: ${p.reason}\n    from agent capsule ${p.agent_capsule.slice(0, 16)}…\n    payload (${p.to_capsule.kind}): ${JSON.stringify(p.to_capsule.payload)}\n    ${p.to_capsule.command}`;
+      return `#${i + 1} ${escapeControls(what)}\n    why: ${escapeControls(String(p.reason))}\n    from agent capsule ${p.agent_capsule.slice(0, 16)}…\n    payload (${p.to_capsule.kind}): ${JSON.stringify(p.to_capsule.payload)}\n    ${p.to_capsule.command}`;
     }).join('\n');
     return { status: 0, json: { proposals: rows }, text };
   });

@@ -12,7 +12,8 @@ import type { CapsuleRecord } from '../../store/types.ts';
 import { parseCapsule } from '../../parse/capsule.ts';
 import { bool, list, req, str, int, usage, type ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
-import { decodeForDisplay, describeCapsule, renderText } from '../describe.ts';
+import { decodeForDisplay, describeCapsule, displayOutput, renderText } from '../describe.ts';
+import { escapeControls } from '../escape.ts';
 import { readInput } from './inspect.ts';
 import { withReadOnlyRuntime } from '../store.ts';
 
@@ -81,18 +82,16 @@ function resultJson(r: IngestResult): Record<string, unknown> {
   return o;
 }
 
-function resultText(r: IngestResult): string {
+/** The text block of one ingest result. A top-level error is not repeated here: it is the one line on stderr. */
+function resultText(r: IngestResult, nested = false): string {
   const lines = [`id      ${r.id ?? '(unparsable)'}`, `status  ${r.status}`];
-  if (r.kind) lines.push(`kind    ${r.kind}`);
+  if (r.kind) lines.push(`kind    ${escapeControls(r.kind)}`);
   if (r.module) lines.push(`module  ${r.module}`);
   if (r.fuel !== undefined) lines.push(`fuel    ${r.fuel}`);
-  if (r.output !== undefined) {
-    const d = decodeForDisplay(r.output);
-    lines.push(`result  ${d.encoding === 'json' ? JSON.stringify(d.value) : String(d.value)}`);
-  }
-  for (const l of r.logs ?? []) lines.push(`log     ${l}`);
+  if (r.output !== undefined) lines.push(`result  ${escapeControls(displayOutput(r.output))}`);
+  for (const l of r.logs ?? []) lines.push(`log     ${escapeControls(l)}`);
   if (r.missing) lines.push(`waiting for parents: ${r.missing.join(', ')}`);
-  if (r.error) lines.push(`error   ${r.error.code} (${r.error.stage}): ${r.error.message}`);
+  if (r.error && nested) lines.push(`error   ${r.error.code} (${r.error.stage}): ${escapeControls(r.error.message)}`);
   for (const x of r.resolved ?? []) lines.push(`resolved orphan ${x.id}: ${x.status}${x.error ? ' ' + x.error.code : ''}`);
   return lines.join('\n');
 }
@@ -136,7 +135,7 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
         const done = Math.round(((i + 1) / files.length) * w);
         io.err(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${i + 1}/${files.length}`);
       } else if (!quiet) {
-        io.out(`${r.status.padEnd(13)} ${r.id ?? '-'}  ${files[i]}${r.error ? `  ${r.error.code}` : ''}\n`);
+        io.out(escapeControls(`${r.status.padEnd(13)} ${r.id ?? '-'}  ${files[i]}${r.error ? `  ${r.error.code}` : ''}`) + '\n');
       }
     };
     const inputs = (function* () { for (const f of files) yield readInput(io, f); })();
@@ -164,7 +163,10 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
       `  pending orphans ${pending}`,
     ].join('\n');
     const anyRejected = (counts.rejected ?? 0) > 0;
-    return { status: anyRejected ? 1 : 0, json: { summary, capsules: items }, text, ...(anyRejected ? {} : {}) };
+    const diagnostics = anyRejected
+      ? [`${counts.rejected} capsule(s) rejected: ${Object.entries(rejected).sort().map(([k, v]) => `${k} ×${v}`).join(', ')} (kapsule audit show lists them)`]
+      : [];
+    return { status: anyRejected ? 1 : 0, json: { summary, capsules: items }, text, diagnostics };
   });
 }
 
@@ -181,7 +183,7 @@ export function lsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandRe
   return withReadOnlyRuntime(io, a, b, (rt) => {
     const rows = rt.query({ channel: str(a, 'channel'), kind: str(a, 'kind'), limit: int(a, 'limit', 1, 1_000_000) });
     const text = rows.length === 0 ? '(no capsules)' : rows.map((c) =>
-      `${toHex(c.id).slice(0, 16)}  ${c.kind.padEnd(8)} ${c.status.padEnd(13)} ${new Date(c.createdAt).toISOString()}  #${c.channel}`).join('\n');
+      `${toHex(c.id).slice(0, 16)}  ${escapeControls(c.kind).padEnd(8)} ${c.status.padEnd(13)} ${new Date(c.createdAt).toISOString()}  #${escapeControls(c.channel)}`).join('\n');
     return { status: 0, json: { capsules: rows.map(recordJson) }, text };
   });
 }
@@ -207,9 +209,16 @@ export function showCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Command
         output: out?.value ?? null, output_encoding: out?.encoding ?? null, logs: c.result.logs,
       };
     }
-    const text = renderText({ ...d, result: undefined }) + (c.result
-      ? `result    ${JSON.stringify((d.result as Record<string, unknown>).output)}\nfuel      ${c.result.fuel}\nmodule    ${toHex(c.result.moduleId)}\n`
-      : '');
+    const r = c.result;
+    const text = renderText({
+      ...d,
+      result: r ? r.outcome : '(not executed)',
+      module: r ? toHex(r.moduleId) : undefined,
+      fuel: r ? r.fuel : undefined,
+      run_at: r ? new Date(Number(r.now)).toISOString() : undefined,
+      output: r ? (r.output ? displayOutput(r.output) : '(none)') : undefined,
+      logs: r ? r.logs : undefined,
+    });
     return { status: 0, json: d, text };
   });
 }
@@ -219,7 +228,7 @@ export function orphansCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Comm
     const o = rt.orphans();
     return {
       status: 0, json: { orphans: o },
-      text: o.length === 0 ? '(no pending orphans)' : o.map((x) => `${x.id}  ${x.kind}  waiting for ${x.missing.join(', ')}`).join('\n'),
+      text: o.length === 0 ? '(no pending orphans)' : o.map((x) => `${x.id}  ${escapeControls(x.kind)}  waiting for ${x.missing.join(', ')}`).join('\n'),
     };
   });
 }
@@ -227,7 +236,7 @@ export function orphansCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Comm
 export function headsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
   return withReadOnlyRuntime(io, a, b, (rt) => {
     const h = rt.heads(str(a, 'channel'));
-    return { status: 0, json: { heads: h }, text: h.map((x) => `#${x.channel}  ${x.id}`).join('\n') || '(empty store)' };
+    return { status: 0, json: { heads: h }, text: h.map((x) => `#${escapeControls(x.channel)}  ${x.id}`).join('\n') || '(empty store)' };
   });
 }
 
