@@ -87,11 +87,13 @@ export interface PairSyncReport {
 }
 
 /**
- * Have/want: walk `from`'s DAG down from its heads, asking `to` about each id; an id `to` has ends the walk on
- * that path (a store always holds every ancestor of what it holds: orphans are kept apart). Returns exactly the
- * capsules `to` lacks, parents before children.
+ * Have/want, heads first: `to` sends its heads (one message); then walk `from`'s DAG down from its heads, asking
+ * `to` about each id that is not among them; an id `to` has ends the walk on that path (a store always holds every
+ * ancestor of what it holds: orphans are kept apart). Two stores in sync exchange heads and ask nothing. Returns
+ * exactly the capsules `to` lacks, parents before children.
  */
 export function haveWant(from: Store, to: Store): { missing: CapsuleRecord[]; questions: number } {
+  const theirHeads = new Set(to.heads().map((h) => toHex(h.id)));
   const missing = new Map<string, CapsuleRecord>();
   const asked = new Set<string>();
   const stack = from.heads().map((h) => h.id);
@@ -99,7 +101,7 @@ export function haveWant(from: Store, to: Store): { missing: CapsuleRecord[]; qu
   while (stack.length) {
     const id = stack.pop()!;
     const k = toHex(id);
-    if (asked.has(k)) continue;
+    if (asked.has(k) || theirHeads.has(k)) continue;
     asked.add(k);
     questions++;
     if (to.hasCapsule(id)) continue;

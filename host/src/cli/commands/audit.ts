@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KapsuleError } from '../../errors.ts';
-import { toBase64, toHex } from '../../bytes.ts';
+import { toHex } from '../../bytes.ts';
 import type { CryptoBackend } from '../../crypto/types.ts';
 import { SqliteStore } from '../../store/sqlite.ts';
 import { decodeEntry, entryToJSON } from '../../audit/entry.ts';
@@ -80,9 +80,10 @@ export function auditProveCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): C
     const row = store.auditRange(index, index + 1)[0];
     const proof = tree.inclusionProof(index, c.size);
     const ok = verifyInclusion((d) => b.sha256(d), index, c.size, row.leaf, proof, c.root);
-    const json = { index, tree_size: c.size, leaf_hash: toBase64(row.leaf), root: toBase64(c.root), proof: proof.map(toBase64), checkpoint: cp.text, verified: ok };
+    // hashes in hex like every other id and hash the CLI prints; the checkpoint note keeps its standard base64
+    const json = { index, tree_size: c.size, leaf_hash: toHex(row.leaf), root: toHex(c.root), proof: proof.map(toHex), checkpoint: cp.text, verified: ok };
     if (!ok) return { status: 1, json, text: `entry ${index}: proof does NOT verify against the checkpoint`, error: new KapsuleError('AUDIT_INVALID', 'audit', 'inclusion proof does not verify', { index }) };
-    return { status: 0, json, text: [`entry ${index} is included in the checkpointed tree of size ${c.size}`, `leaf  ${toBase64(row.leaf)}`, `root  ${toBase64(c.root)}`, ...proof.map((p, i) => `proof[${i}] ${toBase64(p)}`)].join('\n') };
+    return { status: 0, json, text: [`entry ${index} is included in the checkpointed tree of size ${c.size}`, `leaf  ${toHex(row.leaf)}`, `root  ${toHex(c.root)}`, ...proof.map((p, i) => `proof[${i}] ${toHex(p)}`)].join('\n') };
   } finally { opened.close(); }
 }
 

@@ -13,6 +13,7 @@ import type { CliIO, CommandResult } from '../io.ts';
 import { readInput, } from './inspect.ts';
 import { withRuntime } from './runtime.ts';
 import { openReadOnlyFromArgs } from '../store.ts';
+import { escapeControls } from '../escape.ts';
 
 /** --since: comma-separated capsule ids, or a JSON file with "heads" (a snapshot manifest or `kapsule heads --json`). */
 function parseSince(io: CliIO, v: string | undefined): Uint8Array[] {
@@ -36,7 +37,11 @@ export function syncExportCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): C
     writeFileAtomic(out, bytes, 'sync');
     return {
       status: 0, json: { out, bytes: bytes.length, manifest },
-      text: `wrote ${manifest.capsules} capsule(s) and ${manifest.modules} module(s) to ${out} (${bytes.length} bytes); heads: ${manifest.heads.map((h) => h.id.slice(0, 12)).join(', ') || '(none)'}`,
+      text: [
+        `wrote ${manifest.capsules} capsule(s) and ${manifest.modules} module(s) to ${out} (${bytes.length} bytes)`,
+        manifest.heads.length ? 'heads:' : 'heads: (none)',
+        ...manifest.heads.map((h) => `#${escapeControls(h.channel)}  ${h.id}`),
+      ].join('\n'),
     };
   } finally { opened.close(); }
 }
