@@ -12,6 +12,7 @@ import { MerkleTree, verifyInclusion } from '../../audit/merkle.ts';
 import { loadPublicIdentity } from '../../keys-node.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
 import { openReadOnlyFromArgs, type ReadOnlyStore } from '../store.ts';
+import { readWitness, witnessPath } from '../../audit/witness-node.ts';
 import { req, str, list, usage, int, type ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 
@@ -35,13 +36,31 @@ export function auditVerifyCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): 
       : signerArg.includes(':') ? parseSigner(signerArg)
         : (() => { const p = loadPublicIdentity(resolve(io.cwd, signerArg)); return { alg: p.sigAlg, pub: p.sigPublic }; })();
     const external = list(a, 'checkpoint').map((f) => readText(io, f));
-    const r = verifyAuditLog(b, store, { signer, external });
-    const json = { valid: r.ok, size: r.size, root: r.root, checkpoints: r.checkpoints, ...(r.first ? { first_bad: r.first } : {}) };
+    const wPath = witnessPath(resolve(io.cwd, req(a, 'db')));
+    const witness = readWitness(wPath);
+    const r = verifyAuditLog(b, store, { signer, external, witness });
+    const warnings: string[] = [];
+    if (external.length > 0 && r.signer?.source === 'database') {
+      warnings.push('WARNING: the checkpoint signer is NOT pinned: it was read from the database itself, and whoever can write the '
+        + 'database can replace it together with the checkpoints, so the external checkpoint(s) prove nothing against them. '
+        + 'Pass --signer <device.key.pub> (or the device\'s alg:hex key).');
+    } else if (external.length > 0 && r.signer?.source === 'witness') {
+      warnings.push(`note: the checkpoint signer was read from the witness ${wPath}, not pinned; pass --signer <device.key.pub> to pin it`);
+    }
+    const signerText = r.signer === null ? 'no checkpoint signer known'
+      : `checkpoint signer ${r.signer.key} (${r.signer.source === 'pinned' ? 'pinned by --signer' : r.signer.source === 'witness' ? `from the witness ${wPath}; not pinned` : 'from the database; NOT pinned'})`;
+    const json = {
+      valid: r.ok, size: r.size, root: r.root, checkpoints: r.checkpoints, ...(r.first ? { first_bad: r.first } : {}),
+      signer: r.signer, origin: r.origin, witness: witness ? wPath : null, warnings,
+    };
     if (r.ok) {
-      return { status: 0, json, text: `audit log OK: ${r.size} entries, ${r.checkpoints} checkpoint(s), ${external.length} external checkpoint(s) consistent; root ${r.root}` };
+      return {
+        status: 0, json, diagnostics: warnings,
+        text: `audit log OK: ${r.size} entries, ${r.checkpoints} checkpoint(s), ${external.length} external checkpoint(s)${witness ? ' and the witness' : ''} consistent; root ${r.root}\n${signerText}`,
+      };
     }
     const err = new KapsuleError('AUDIT_INVALID', 'audit', `entry ${r.first!.index}: ${r.first!.problem}`, { index: r.first!.index });
-    return { status: 1, json, text: `audit log INVALID at entry ${r.first!.index}: ${r.first!.problem}`, error: err };
+    return { status: 1, json, text: `audit log INVALID at entry ${r.first!.index}: ${r.first!.problem}\n${signerText}`, error: err, diagnostics: warnings };
   } finally { opened.close(); }
 }
 
