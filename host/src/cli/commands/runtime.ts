@@ -141,11 +141,14 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
     const inputs = (function* () { for (const f of files) yield readInput(io, f); })();
     // --workers N: verification and decryption run on N worker threads ahead of the store (same results)
     const id = rt.opts.identity;
-    const pool = workers > 0 ? new PrecheckPool({ workers, enc: id ? { encSecret: id.encSecret, encPublic: id.encPublic } : null }) : null;
+    const pool = workers > 0
+      ? new PrecheckPool({ workers, backend: b.name, enc: id ? { encSecret: id.encSecret, encPublic: id.encPublic } : null })
+      : null;
     try {
       if (pool) await rt.ingestMany(inputs, { precheck: (x) => pool.submit(x), onEach });
       else rt.ingestBatch(inputs, onEach);
     } finally {
+      await pool?.ready(); // so the summary can say what every worker ran
       await pool?.close();
     }
     if (pool?.failure) io.err(`warning: the precheck workers stopped (${pool.failure.message}); the rest was ingested on one thread\n`);
@@ -153,7 +156,7 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
     const secs = (performance.now() - t0) / 1000;
     const pending = rt.orphans().length;
     const summary = {
-      files: files.length, workers, counts, rejected_by_code: rejected, pending_orphans: pending,
+      files: files.length, workers, backend: b.name, worker_backends: pool?.backends ?? [], counts, rejected_by_code: rejected, pending_orphans: pending,
       seconds: Number(secs.toFixed(3)), capsules_per_second: Number((files.length / Math.max(secs, 1e-9)).toFixed(1)),
     };
     const text = [
