@@ -1,4 +1,5 @@
 /** Process entry for both binaries: runs `main`, sets the exit status, reports bugs without hiding them. */
+import { isMainThread } from 'node:worker_threads';
 import { processIO } from './io.ts';
 
 /**
@@ -16,6 +17,8 @@ function quietOnClosedPipe(): void {
 }
 
 export async function runBin(which: 'kapsule' | 'kapsule-pack'): Promise<void> {
+  // the single-file CLI bundle, started as a worker thread, is a job worker (jobs.ts), not a second CLI
+  if (!isMainThread) { await import('./jobs.ts'); return; }
   quietOnClosedPipe();
   const io = processIO();
   try {

@@ -13,6 +13,11 @@ export interface CliIO {
   /** Working directory for relative paths. */
   cwd: string;
   stdin?: () => Promise<Uint8Array>;
+  /**
+   * Calls `handler` on Ctrl-C (SIGINT) instead of dying at once, until the returned function is called. Only a real
+   * process has it: long commands then stop cleanly and say how to resume (without it they run to the end).
+   */
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
 export function processIO(): CliIO {
@@ -26,6 +31,13 @@ export function processIO(): CliIO {
       for await (const c of process.stdin) chunks.push(c as Buffer);
       return new Uint8Array(Buffer.concat(chunks));
     },
+    onInterrupt: (handler) => {
+      let seen = false;
+      // a second Ctrl-C while the first is being honoured ends the process at once
+      const h = () => { if (seen) process.exit(130); seen = true; handler(); };
+      process.on('SIGINT', h);
+      return () => { process.off('SIGINT', h); };
+    },
   };
 }
 
@@ -38,8 +50,8 @@ export function toJson(v: unknown): string {
 }
 
 export interface CommandResult {
-  /** Exit status: 0 ok, 1 rejected/failed. */
-  status: 0 | 1;
+  /** Exit status: 0 ok, 1 rejected/failed, 130 interrupted (with an INTERRUPTED error). */
+  status: 0 | 1 | 130;
   /** Fields for the --json object (ok is added). */
   json: Record<string, unknown>;
   /** Human-readable text (already formatted). */

@@ -113,10 +113,16 @@ export function haveWant(from: Store, to: Store): { missing: CapsuleRecord[]; qu
   return { missing: [...missing.values()].sort((x, y) => x.seq - y.seq), questions };
 }
 
-/** Brings two runtimes to the same set of capsules, sending each side only what the other lacks. */
-export function syncPair(a: Runtime, b: Runtime): PairSyncReport {
+/**
+ * Brings two runtimes to the same set of capsules, sending each side only what the other lacks. `onProgress`
+ * follows each direction's transfer (`a→b` then `b→a`): capsules ingested so far of those to send.
+ */
+export function syncPair(
+  a: Runtime, b: Runtime,
+  opts: { onProgress?: (p: { direction: 'a→b' | 'b→a'; done: number; total: number }) => void } = {},
+): PairSyncReport {
   let questions = 0;
-  const oneWay = (from: Runtime, to: Runtime) => {
+  const oneWay = (from: Runtime, to: Runtime, direction: 'a→b' | 'b→a') => {
     const hw = haveWant(from.store, to.store);
     const missing = hw.missing;
     questions += hw.questions;
@@ -125,10 +131,11 @@ export function syncPair(a: Runtime, b: Runtime): PairSyncReport {
       const m = from.store.getModule(fromHex(id));
       if (m) to.addModule(m.package);
     }
-    to.ingestBatch(missing.map((c) => c.bytes));
+    opts.onProgress?.({ direction, done: 0, total: missing.length });
+    to.ingestBatch(missing.map((c) => c.bytes), opts.onProgress && ((_r, i) => opts.onProgress!({ direction, done: i + 1, total: missing.length })));
     return { capsules: missing.length, modules: mods.length };
   };
-  const ab = oneWay(a, b);
-  const ba = oneWay(b, a);
+  const ab = oneWay(a, b, 'a→b');
+  const ba = oneWay(b, a, 'b→a');
   return { aToB: ab.capsules, bToA: ba.capsules, modulesAToB: ab.modules, modulesBToA: ba.modules, questions };
 }

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { KapsuleError } from '../../errors.ts';
 import { toHex } from '../../bytes.ts';
 import type { CryptoBackend } from '../../crypto/types.ts';
-import { SqliteStore } from '../../store/sqlite.ts';
 import { decodeEntry, entryToJSON } from '../../audit/entry.ts';
 import { verifyAuditLog, parseSigner } from '../../audit/verify.ts';
 import { parseCheckpoint } from '../../audit/checkpoint.ts';
@@ -13,7 +12,8 @@ import { loadPublicIdentity } from '../../keys-node.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
 import { openReadOnlyFromArgs, type ReadOnlyStore } from '../store.ts';
 import { readWitness, witnessPath } from '../../audit/witness-node.ts';
-import { req, str, list, usage, int, type ParsedArgs } from '../args.ts';
+import { req, str, list, usage, int, bool, type ParsedArgs } from '../args.ts';
+import { progress } from '../progress.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 
 /** Every audit command only reads the store: read-only, never created (../store.ts). */
@@ -119,26 +119,24 @@ export function auditCheckpointCommand(io: CliIO, a: ParsedArgs): CommandResult 
 }
 
 export async function auditReplayCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Promise<CommandResult> {
-  const { replayAuditLog } = await import('../../audit/replay.ts');
-  const { loadSecretIdentity } = await import('../../keys-node.ts');
+  const { runJob } = await import('../jobs.ts');
   const keyPath = str(a, 'key');
-  const identity = keyPath !== undefined ? loadSecretIdentity(b, resolve(io.cwd, keyPath)) : null;
-  const opened = openStore(io, a);
-  const source = opened.store;
-  const fresh = new SqliteStore(':memory:');
+  const bar = progress(io, 'replaying entries', bool(a, 'json'));
+  let r;
   try {
-    const r = replayAuditLog(b, source, fresh, identity, { from: int(a, 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0 });
-    const json = { identical: r.ok, entries: r.entries, executions: r.executions, skipped: r.skipped, divergences: r.divergences };
-    const text = [
-      `replayed ${r.entries} entries: ${r.executions} execution(s) compared, ${r.divergences.length} divergence(s), ${r.skipped.length} skipped`,
-      ...r.divergences.map((d) => `  DIVERGES at entry ${d.index} (capsule ${d.capsule}): ${d.problem}`),
-      ...r.skipped.map((s) => `  skipped entry ${s.index} (capsule ${s.capsule}): ${s.reason}`),
-    ].join('\n');
-    if (r.ok) return { status: 0, json, text };
-    const first = r.divergences[0];
-    return { status: 1, json, text, error: new KapsuleError('AUDIT_INVALID', 'audit', `replay diverges at entry ${first.index}: ${first.problem}`, { index: first.index }) };
-  } finally {
-    opened.close();
-    fresh.close();
-  }
+    r = await runJob(io, {
+      kind: 'replay', backend: b.name,
+      params: { db: resolve(io.cwd, req(a, 'db')), dbShown: req(a, 'db'), key: keyPath !== undefined ? resolve(io.cwd, keyPath) : null, from: int(a, 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0 },
+    }, (p) => bar.update(p.done, p.total, p.label),
+    (p) => `interrupted at entry ${p?.done ?? 0} of ${p?.total ?? '?'}; the store was only read. A replay always rebuilds from entry 0: rerun to replay again (--from N reports only from entry N on)`);
+  } finally { bar.end(); }
+  const json = { identical: r.ok, entries: r.entries, executions: r.executions, skipped: r.skipped, divergences: r.divergences };
+  const text = [
+    `replayed ${r.entries} entries: ${r.executions} execution(s) compared, ${r.divergences.length} divergence(s), ${r.skipped.length} skipped`,
+    ...r.divergences.map((d) => `  DIVERGES at entry ${d.index} (capsule ${d.capsule}): ${d.problem}`),
+    ...r.skipped.map((s) => `  skipped entry ${s.index} (capsule ${s.capsule}): ${s.reason}`),
+  ].join('\n');
+  if (r.ok) return { status: 0, json, text };
+  const first = r.divergences[0];
+  return { status: 1, json, text, error: new KapsuleError('AUDIT_INVALID', 'audit', `replay diverges at entry ${first.index}: ${first.problem}`, { index: first.index }) };
 }

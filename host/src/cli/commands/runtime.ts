@@ -14,6 +14,7 @@ import { bool, list, req, str, int, usage, type ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 import { decodeForDisplay, describeCapsule, displayOutput, renderText } from '../describe.ts';
 import { escapeControls } from '../escape.ts';
+import { progress } from '../progress.ts';
 import { readInput } from './inspect.ts';
 import { withReadOnlyRuntime } from '../store.ts';
 
@@ -120,7 +121,7 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
     const rejected: Record<string, number> = {};
     const items: Record<string, unknown>[] = [];
     const quiet = bool(a, 'json');
-    const tty = io.isTTY && !quiet;
+    const bar = progress(io, 'ingesting', quiet);
     const t0 = performance.now();
     const tally = (r: IngestResult) => {
       counts[r.status] = (counts[r.status] ?? 0) + 1;
@@ -130,41 +131,55 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
     const onEach = (r: IngestResult, i: number) => {
       tally(r);
       items.push({ file: files[i], ...resultJson(r) });
-      if (tty) {
-        const w = 30;
-        const done = Math.round(((i + 1) / files.length) * w);
-        io.err(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${i + 1}/${files.length}`);
-      } else if (!quiet) {
-        io.out(escapeControls(`${r.status.padEnd(13)} ${r.id ?? '-'}  ${files[i]}${r.error ? `  ${r.error.code}` : ''}`) + '\n');
-      }
+      if (io.isTTY && !quiet) bar.update(i + 1, files.length);
+      else if (!quiet) io.out(escapeControls(`${r.status.padEnd(13)} ${r.id ?? '-'}  ${files[i]}${r.error ? `  ${r.error.code}` : ''}`) + '\n');
     };
-    const inputs = (function* () { for (const f of files) yield readInput(io, f); })();
+    // Ctrl-C: stop reading files; the capsules already read are stored and the batch checkpointed, then we say how
+    // to resume. The reader yields to the event loop between chunks so that the signal is seen.
+    let interrupted = false;
+    const stopListening = io.onInterrupt?.(() => { interrupted = true; });
+    const CHUNK = workers > 0 ? 64 : 256;
+    const inputs = (async function* () {
+      for (const [i, f] of files.entries()) {
+        if (interrupted) return;
+        if (i > 0 && i % CHUNK === 0) await new Promise((r) => setImmediate(r));
+        yield readInput(io, f);
+      }
+    })();
     // --workers N: verification and decryption run on N worker threads ahead of the store (same results)
     const id = rt.opts.identity;
     const pool = workers > 0
       ? new PrecheckPool({ workers, backend: b.name, enc: id ? { encSecret: id.encSecret, encPublic: id.encPublic } : null })
       : null;
     try {
-      if (pool) await rt.ingestMany(inputs, { precheck: (x) => pool.submit(x), onEach });
-      else rt.ingestBatch(inputs, onEach);
+      // without a pool nothing is gained by reading ahead (ahead 0): each chunk is stored as soon as it is read
+      await rt.ingestMany(inputs, pool ? { precheck: (x) => pool.submit(x), onEach } : { chunk: CHUNK, ahead: 0, onEach });
     } finally {
+      stopListening?.();
+      bar.end();
       await pool?.ready(); // so the summary can say what every worker ran
       await pool?.close();
     }
     if (pool?.failure) io.err(`warning: the precheck workers stopped (${pool.failure.message}); the rest was ingested on one thread\n`);
-    if (tty) io.err('\n');
     const secs = (performance.now() - t0) / 1000;
     const pending = rt.orphans().length;
     const summary = {
       files: files.length, workers, backend: b.name, worker_backends: pool?.backends ?? [], counts, rejected_by_code: rejected, pending_orphans: pending,
-      seconds: Number(secs.toFixed(3)), capsules_per_second: Number((files.length / Math.max(secs, 1e-9)).toFixed(1)),
+      seconds: Number(secs.toFixed(3)), capsules_per_second: Number((items.length / Math.max(secs, 1e-9)).toFixed(1)),
+      ...(interrupted ? { ingested: items.length } : {}),
     };
     const text = [
-      `ingested ${files.length} capsule file(s) in ${secs.toFixed(2)} s (${summary.capsules_per_second}/s)`,
+      `ingested ${items.length === files.length ? '' : `${items.length} of `}${files.length} capsule file(s) in ${secs.toFixed(2)} s (${summary.capsules_per_second}/s)`,
       ...Object.entries(counts).sort().map(([k, v]) => `  ${k.padEnd(14)} ${v}`),
       ...Object.entries(rejected).sort().map(([k, v]) => `  rejected ${k}: ${v}`),
       `  pending orphans ${pending}`,
     ].join('\n');
+    if (interrupted) {
+      const err = new KapsuleError('INTERRUPTED', 'cli',
+        `interrupted after ${items.length} of ${files.length} capsule files: those are stored, logged and checkpointed; rerun the same command to resume (they come back as duplicates)`,
+        { done: items.length, total: files.length });
+      return { status: 130, json: { summary, capsules: items }, text, error: err };
+    }
     const anyRejected = (counts.rejected ?? 0) > 0;
     const diagnostics = anyRejected
       ? [`${counts.rejected} capsule(s) rejected: ${Object.entries(rejected).sort().map(([k, v]) => `${k} ×${v}`).join(', ')} (kapsule audit show lists them)`]

@@ -4,14 +4,13 @@ import { resolve } from 'node:path';
 import { fromHex } from '../../bytes.ts';
 import { KapsuleError, type ErrorCode } from '../../errors.ts';
 import type { CryptoBackend } from '../../crypto/types.ts';
-import { openRuntime } from '../../node.ts';
-import { exportSnapshot, importSnapshot, syncPair } from '../../sync/index.ts';
+import { exportSnapshot } from '../../sync/index.ts';
 import { renderGraph, type GraphFormat } from '../../sync/graph.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
-import { req, str, usage, type ParsedArgs } from '../args.ts';
+import { bool, req, str, usage, type ParsedArgs } from '../args.ts';
+import { progress } from '../progress.ts';
+import { runJob } from '../jobs.ts';
 import type { CliIO, CommandResult } from '../io.ts';
-import { readInput, } from './inspect.ts';
-import { withRuntime } from './runtime.ts';
 import { openReadOnlyFromArgs } from '../store.ts';
 import { escapeControls } from '../escape.ts';
 
@@ -46,39 +45,51 @@ export function syncExportCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): C
   } finally { opened.close(); }
 }
 
-export function syncImportCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+/** What Ctrl-C during an import or a pair leaves behind, and how to go on. */
+const RESUME = 'what was received is stored and logged; rerun the same command to resume (what is already stored comes back as duplicates)';
+
+export async function syncImportCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Promise<CommandResult> {
   if (a.positionals.length !== 1) usage('sync import expects exactly one <snapshot file>');
-  const bytes = readInput(io, a.positionals[0]);
-  return withRuntime(io, a, b, false, (rt) => {
-    const r = importSnapshot(rt, b, bytes);
-    const bad = r.problems.length + r.rejected.length + r.modules.rejected.length;
-    const text = [
-      `imported ${a.positionals[0]}: modules +${r.modules.added} (${r.modules.present} present), capsules ${Object.entries(r.capsules).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
-      ...r.problems.map((p) => `  ${p.code} at byte ${p.offset}: ${p.message}`),
-      ...r.rejected.map((x) => `  rejected ${x.id ?? '(unparsable)'} at byte ${x.offset}: ${x.code}`),
-      ...r.modules.rejected.map((x) => `  module rejected at byte ${x.offset}: ${x.code} ${x.message}`),
-    ].join('\n');
-    const json = { manifest: r.manifest, modules: r.modules, capsules: r.capsules, rejected: r.rejected, problems: r.problems };
-    if (bad === 0) return { status: 0, json, text };
-    const code = (r.problems.length ? 'SNAPSHOT_INVALID' : (r.rejected[0] ?? r.modules.rejected[0]).code) as ErrorCode;
-    return { status: 1, json, text, error: new KapsuleError(code, 'sync', `${bad} problem(s); everything valid was imported`) };
-  });
+  const keyPath = str(a, 'key');
+  const bar = progress(io, 'importing capsules', bool(a, 'json'));
+  let r;
+  try {
+    r = await runJob(io, {
+      kind: 'import', backend: b.name,
+      params: { file: resolve(io.cwd, a.positionals[0]), db: resolve(io.cwd, req(a, 'db')), key: keyPath !== undefined ? resolve(io.cwd, keyPath) : null },
+    }, (p) => bar.update(p.done, p.total, p.label), (p) => `interrupted with at least ${p?.done ?? 0} of ${p?.total ?? '?'} capsules imported: ${RESUME}`);
+  } finally { bar.end(); }
+  const bad = r.problems.length + r.rejected.length + r.modules.rejected.length;
+  const text = [
+    `imported ${a.positionals[0]}: modules +${r.modules.added} (${r.modules.present} present), capsules ${Object.entries(r.capsules).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    ...r.problems.map((p) => `  ${p.code} at byte ${p.offset}: ${p.message}`),
+    ...r.rejected.map((x) => `  rejected ${x.id ?? '(unparsable)'} at byte ${x.offset}: ${x.code}`),
+    ...r.modules.rejected.map((x) => `  module rejected at byte ${x.offset}: ${x.code} ${x.message}`),
+  ].join('\n');
+  const json = { manifest: r.manifest, modules: r.modules, capsules: r.capsules, rejected: r.rejected, problems: r.problems };
+  if (bad === 0) return { status: 0, json, text };
+  const code = (r.problems.length ? 'SNAPSHOT_INVALID' : (r.rejected[0] ?? r.modules.rejected[0]).code) as ErrorCode;
+  return { status: 1, json, text, error: new KapsuleError(code, 'sync', `${bad} problem(s); everything valid was imported`) };
 }
 
-export function syncPairCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
+export async function syncPairCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Promise<CommandResult> {
   const keyA = str(a, 'key');
   const keyB = str(a, 'peer-key') ?? keyA;
-  const ra = openRuntime({ db: resolve(io.cwd, req(a, 'db')), backend: b, identity: keyA ? resolve(io.cwd, keyA) : null });
+  const bar = progress(io, 'syncing', bool(a, 'json'));
+  let r;
   try {
-    const rb = openRuntime({ db: resolve(io.cwd, req(a, 'peer')), backend: b, identity: keyB ? resolve(io.cwd, keyB) : null });
-    try {
-      const r = syncPair(ra, rb);
-      return {
-        status: 0, json: { ...r },
-        text: `synced: ${r.aToB} capsule(s) and ${r.modulesAToB} module(s) → peer, ${r.bToA} capsule(s) and ${r.modulesBToA} module(s) ← peer (${r.questions} have/want questions)`,
-      };
-    } finally { rb.close(); }
-  } finally { ra.close(); }
+    r = await runJob(io, {
+      kind: 'pair', backend: b.name,
+      params: {
+        db: resolve(io.cwd, req(a, 'db')), peer: resolve(io.cwd, req(a, 'peer')),
+        key: keyA !== undefined ? resolve(io.cwd, keyA) : null, peerKey: keyB !== undefined ? resolve(io.cwd, keyB) : null,
+      },
+    }, (p) => bar.update(p.done, p.total, p.label), (p) => `interrupted${p ? ` while ${p.label} (${p.done} of ${p.total})` : ''}: ${RESUME}`);
+  } finally { bar.end(); }
+  return {
+    status: 0, json: { ...r },
+    text: `synced: ${r.aToB} capsule(s) and ${r.modulesAToB} module(s) → peer, ${r.bToA} capsule(s) and ${r.modulesBToA} module(s) ← peer (${r.questions} have/want questions)`,
+  };
 }
 
 export function graphCommand(io: CliIO, a: ParsedArgs): CommandResult {
