@@ -98,7 +98,13 @@ export class PrecheckPool {
    * Resolves once every worker has loaded its code (starting a worker costs tens of milliseconds, more from
    * TypeScript sources): await it before timing anything. Work submitted earlier simply queues.
    */
-  async ready(): Promise<void> { await Promise.all(this.started); }
+  async ready(): Promise<void> {
+    // the workers are unref'd while idle: hold the process open until they have started, or nothing may
+    this.workers.forEach((w) => w.ref());
+    try { await Promise.all(this.started); } finally {
+      if (this.outstanding === 0) this.workers.forEach((w) => w.unref());
+    }
+  }
 
   /** Submits a batch; element i of the result is the Precheck of items[i], or null (the pipeline does the work). */
   submit(items: Uint8Array[]): PrecheckJob {
