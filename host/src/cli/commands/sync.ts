@@ -5,7 +5,7 @@ import { fromHex } from '../../bytes.ts';
 import { KapsuleError, type ErrorCode } from '../../errors.ts';
 import type { CryptoBackend } from '../../crypto/types.ts';
 import { exportSnapshot } from '../../sync/index.ts';
-import { renderGraph, type GraphFormat } from '../../sync/graph.ts';
+import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../graph/index.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
 import { bool, req, str, usage, type ParsedArgs } from '../args.ts';
 import { progress } from '../progress.ts';
@@ -92,20 +92,19 @@ export async function syncPairCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend
   };
 }
 
-export function graphCommand(io: CliIO, a: ParsedArgs): CommandResult {
+export async function graphCommand(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
   const format = (str(a, 'format') ?? 'dot') as GraphFormat;
-  if (!['dot', 'mermaid', 'html'].includes(format)) usage(`--format must be dot, mermaid or html, got "${format}"`);
+  if (!GRAPH_FORMATS.includes(format)) usage(`--format must be dot, mermaid or html, got "${format}"`);
   const opened = openReadOnlyFromArgs(io, a);
   const store = opened.store;
   try {
-    const text = renderGraph(store, format, str(a, 'channel'));
+    const text = await renderGraph(store, format, str(a, 'channel'));
     const outPath = str(a, 'out');
     if (outPath !== undefined) {
       const out = resolve(io.cwd, outPath);
       writeFileAtomic(out, text, 'cli');
-      return { status: 0, json: { out, format, bytes: text.length }, text: `wrote ${format} graph to ${out}` };
+      return { status: 0, json: { out, format, bytes: Buffer.byteLength(text) }, text: `wrote ${format} graph to ${out}` };
     }
     return { status: 0, json: { format, graph: text }, text };
   } finally { opened.close(); }
 }
-
