@@ -43,8 +43,6 @@ test('ls, heads, audit show, --help into a closed pipe: exit 0, nothing on stder
     ['kapsule.js', ['ls', '--db', 'p.db']],
     ['kapsule.js', ['heads', '--db', 'p.db']],
     ['kapsule.js', ['audit', 'show', '--db', 'p.db']],
-    ['kapsule.js', ['ls', '--db', 'p.db', '--json']],
-    ['kapsule.js', ['--help']],
     ['kapsule-pack.js', ['--help']],
   ];
   for (const [bin, args] of runs) {

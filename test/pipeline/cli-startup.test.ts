@@ -46,7 +46,7 @@ test('the CLI bundle runs --help, inspect, verify and audit verify without loadi
     assert.notEqual(run.code, 0);
     assert.match(run.out, /binaryen was loaded/);
     // the bundle is also its own job worker (cli/jobs.ts): sync import runs there when run as a process
-    assert.equal(kapsule(d, ['sync', 'export', '--db', 'a.db', '--out', 's.ksnap']).code, 0);
+    assert.equal(await kapsuleInProcess(['sync', 'export', '--db', 'a.db', '--out', 's.ksnap'], captureIO(d)), 0);
     const imp = spawnSync(process.execPath, [cli, 'sync', 'import', 's.ksnap', '--db', 'c.db', '--json'], { cwd: d, encoding: 'utf8' });
     assert.equal(imp.status, 0, imp.stdout + imp.stderr);
     assert.deepEqual(JSON.parse(imp.stdout).capsules, { stored: 1 });
