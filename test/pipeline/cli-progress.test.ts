@@ -104,7 +104,7 @@ test('audit replay, sync import and sync pair draw progress on a terminal (nothi
 test('a real Ctrl-C in a terminal: kapsule sync import prints the resume hint and exits 130', { timeout: 120_000 }, async () => {
   const d = tempDir();
   const rt = openRuntime({ db: join(d, 'a.db'), identity: me });
-  rt.ingestBatch(capsules(2500, false));
+  rt.ingestBatch(capsules(1200, false));
   rt.close();
   assert.equal(await kapsule(['sync', 'export', '--db', 'a.db', '--out', 's.ksnap'], captureIO(d)), 0);
   const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(root, 'bin/kapsule.js'))} sync import s.ksnap --db b.db`;
@@ -115,18 +115,18 @@ test('a real Ctrl-C in a terminal: kapsule sync import prints the resume hint an
   const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
   child.stdout.on('data', (x: Buffer) => {
     out += x.toString();
-    if (!pressed && /importing capsules \[[#.]+\] [1-9]\d*\/2500/.test(out)) { pressed = true; child.stdin.write('\x03'); }
+    if (!pressed && /importing capsules \[[#.]+\] [1-9]\d*\/1200/.test(out)) { pressed = true; child.stdin.write('\x03'); }
   });
   const code = await exit;
   assert.ok(pressed, `no progress was drawn: ${out}`);
   assert.equal(code, 130, out);
-  assert.match(out, /error INTERRUPTED \(cli\): interrupted with at least \d+ of 2500 capsules imported: .*rerun the same command to resume/);
+  assert.match(out, /error INTERRUPTED \(cli\): interrupted with at least \d+ of 1200 capsules imported: .*rerun the same command to resume/);
   const audit = captureIO(d);
   assert.equal(await kapsule(['audit', 'verify', '--db', 'b.db'], audit), 0, audit.stdout + audit.stderr);
-  assert.ok(await storedCount(d, 'b.db') <= 2500);
+  assert.ok(await storedCount(d, 'b.db') <= 1200);
   // the rerun resumes: everything imported, the log still verifies
   const again = captureIO(d);
   assert.equal(await kapsule(['sync', 'import', 's.ksnap', '--db', 'b.db'], again), 0, again.stderr);
-  assert.equal(await storedCount(d, 'b.db'), 2500);
+  assert.equal(await storedCount(d, 'b.db'), 1200);
   assert.equal(await kapsule(['audit', 'verify', '--db', 'b.db'], captureIO(d)), 0);
 });
