@@ -9,26 +9,22 @@ export interface Progress {
   update(done: number, total: number, label?: string): void;
   /** Ends the bar's line (if one was drawn). */
   end(): void;
-  /** The last counts seen, for an interruption message. */
-  readonly last: { done: number; total: number; label: string };
 }
 
-export function progress(io: CliIO, label: string, json: boolean): Progress {
+export function progress(io: CliIO, label: string, json: boolean, hint = 'Ctrl-C stops; rerun resumes'): Progress {
   const show = io.isTTY && !json;
   let drawn = false;
   let at = 0;
-  const last = { done: 0, total: 0, label };
   return {
-    last,
-    update(done, total, l = last.label) {
-      last.done = done; last.total = total; last.label = l;
+    update(done, total, l = label) {
       if (!show) return;
       const now = Date.now();
       if (now - at < 100 && done < total) return;
       at = now;
       const w = 30;
       const filled = total > 0 ? Math.min(w, Math.round((done / total) * w)) : 0;
-      io.err(`\r${l} [${'#'.repeat(filled)}${'.'.repeat(w - filled)}] ${done}/${total}  (Ctrl-C stops; rerun resumes)`);
+      // \x1b[K clears what a longer previous line left
+      io.err(`\r${l} [${'#'.repeat(filled)}${'.'.repeat(w - filled)}] ${done}/${total}  (${hint})\x1b[K`);
       drawn = true;
     },
     end() {

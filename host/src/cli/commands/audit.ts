@@ -121,7 +121,7 @@ export function auditCheckpointCommand(io: CliIO, a: ParsedArgs): CommandResult 
 export async function auditReplayCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Promise<CommandResult> {
   const { runJob } = await import('../jobs.ts');
   const keyPath = str(a, 'key');
-  const bar = progress(io, 'replaying entries', bool(a, 'json'));
+  const bar = progress(io, 'replaying entries', bool(a, 'json'), 'Ctrl-C stops');
   let r;
   try {
     r = await runJob(io, {
