@@ -6,6 +6,9 @@
  * its own folder and renames it into place). It needs nothing from the system but glibc (checked on Debian 12 with no
  * Chromium package installed), so the README's `npm ci && npm test` is enough on a fresh machine.
  *
+ * Only the package's binary files are used, never its JavaScript (which declares Node >= 22: `npm ci` on Node 20 prints
+ * an EBADENGINE warning for it, harmless here).
+ *
  * KAPSULE_CHROMIUM=<path> uses another browser instead (e.g. Debian's /usr/bin/chromium). Elsewhere than Linux x64
  * (the packaged binary's platform), /usr/bin/chromium is used if present.
  */
