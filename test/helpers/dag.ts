@@ -1,6 +1,7 @@
 /**
  * TEST-ONLY: a store holding a realistic capsule DAG of any size, for the graph page tests: threads (a post, then
- * comments and reactions replying to earlier capsules of the thread, some to two) over 8 channels and 40 authors;
+ * comments and reactions replying to earlier capsules of the thread, 3% of them to two: about half the threads have
+ * such a merge) over 8 channels and 40 authors;
  * about 15% run a small verdict module (executed, verdict "allow" or "hide"), 10% are encrypted to someone else
  * (not-recipient: encryption is what makes a fixture slow to build), the rest are public (stored). Deterministic: same size, same capsules.
  */
@@ -59,7 +60,7 @@ export async function buildDagStore(dir: string, n: number): Promise<DagStore> {
       const parents: Uint8Array[] = [];
       if (k > 0) {
         parents.push(thread[Math.floor(rnd() * k)]);
-        if (k > 2 && rnd() < 0.08) {
+        if (k > 2 && rnd() < 0.03) {
           const p2 = thread[Math.floor(rnd() * k)];
           if (toHex(p2) !== toHex(parents[0])) parents.push(p2);
         }
