@@ -33,7 +33,7 @@ say('building modules (asc → build/modules/*.wasm, signed build/modules/*.kmod
 const build = spawnSync(process.execPath, [...DEV_NODE_ARGS, join(root, 'scripts/build.ts'), '--quiet'], { stdio: 'inherit', cwd: root });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-for (const p of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, out]) rmSync(p, { recursive: true, force: true });
+for (const p of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, `${dbPath}.witness`, out]) rmSync(p, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 // People. Each gets a key file (0600) + .pub; the device running the demo is Bob's laptop.

@@ -2,6 +2,7 @@
  * `npm test`: builds what the tests need (modules, golden inputs), then runs every TypeScript suite under
  * node's test runner and every AssemblyScript spec under as-pect. Exit status is non-zero if any fails.
  * Usage: tsx scripts/run-tests.ts [filter...]   (filters match test file paths)
+ * TEST_TIMINGS=1 adds, on stderr, the time each test file spent in its tests, slowest first.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -35,7 +36,11 @@ const files = walk(join(root, 'test'))
   .filter((p) => filters.length === 0 || filters.some((f) => p.includes(f)))
   .sort();
 if (files.length > 0) {
-  failed |= run(process.execPath, [...DEV_NODE_ARGS, '--test', '--test-concurrency=2', ...files]);
+  const reporters = process.env.TEST_TIMINGS
+    ? ['--test-reporter', process.stdout.isTTY ? 'spec' : 'tap', '--test-reporter-destination', 'stdout',
+      '--test-reporter', './scripts/test-timings.mjs', '--test-reporter-destination', 'stderr']
+    : [];
+  failed |= run(process.execPath, [...DEV_NODE_ARGS, '--test', '--test-concurrency=2', ...reporters, ...files]);
 }
 if (filters.length === 0 || filters.some((f) => f.includes('spec') || f.includes('assembly'))) {
   failed |= run(process.execPath, ['node_modules/@as-pect/cli/bin/asp.js', '--config', 'as-pect.config.js']);

@@ -16,24 +16,15 @@ import { loadPublicIdentity, loadSecretIdentity, saveIdentity } from '../../host
 import { writeFileAtomic } from '../../host/src/fsutil.ts';
 import { MODULE_MAGIC } from '../../host/src/parse/module.ts';
 import { verifyCapsule, verifyModulePackage } from '../../host/src/verify/index.ts';
-import { parseArgs, usage, bool, str, req, list, int, bigint, type FlagSpec, type ParsedArgs } from '../../host/src/cli/args.ts';
+import { parseArgs, usage, bool, str, req, list, int, bigint, type ParsedArgs } from '../../host/src/cli/args.ts';
+import { commandHelp, flagsOf, overview, wantsHelp, type CommandSpec, type OptionSpec, type OptionSpecs } from '../../host/src/cli/help.ts';
 import { processIO, runCommand, type CliIO, type CommandResult } from '../../host/src/cli/io.ts';
 import { readInput } from '../../host/src/cli/commands/inspect.ts';
 import { buildCapsule, buildModulePackage } from './build.ts';
 import { equalBytes } from '../../host/src/bytes.ts';
 
-export const PACK_HELP = `kapsule-pack — make identities, signed module packages and signed, encrypted capsules
-
-usage:
-  kapsule-pack keygen --out <file> [--sig ed25519|p256] [--name <label>] [--json]
-  kapsule-pack module <file.wasm> --key <keyfile> --hostcalls <a,b,...> --out <file.kmod>
-               [--name <n>] [--version <v>] [--fuel N] [--memory-pages N] [--max-depth N] [--json]
-  kapsule-pack capsule --kind <kind> --payload <file|-> --key <keyfile> (--to <pubfile>... | --public)
-               --out <file.kapsule> [--channel <c>] [--created-at <ms|ISO>] [--logic <file.kmod|module-id>]
-               [--parent <capsule-id|file.kapsule>]... [--flag key=value]... [--json]
-
-exit status: 0 success, 1 failed, 2 usage error
-`;
+const TITLE = 'make identities, signed module packages and signed, encrypted capsules';
+const EXIT = 'exit status: 0 success, 1 failed, 2 usage error';
 
 const b = nativeBackend;
 const DEFAULT_FUEL = 10_000_000n;
@@ -151,27 +142,81 @@ async function capsuleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
   };
 }
 
-const COMMANDS: Record<string, { flags: FlagSpec; run: (io: CliIO, a: ParsedArgs) => CommandResult | Promise<CommandResult> }> = {
-  keygen: { flags: { out: 'string', sig: 'string', name: 'string' }, run: keygen },
+interface Command extends CommandSpec { run: (io: CliIO, a: ParsedArgs) => CommandResult | Promise<CommandResult> }
+
+const KEY: OptionSpec = { type: 'string', value: 'keyfile', help: 'your secret key file (signs what is made)', required: true };
+const OUT: OptionSpec = { type: 'string', value: 'file', help: 'where to write it', required: true };
+
+/** Every command: its parser options, its help and its implementation. */
+export const COMMANDS: Record<string, Command> = {
+  keygen: {
+    summary: 'make an identity: <out> (secret, mode 0600) and <out>.pub (public, give it to others)',
+    options: {
+      out: { ...OUT, help: 'the secret key file to create (never overwritten); the public identity goes to <file>.pub' },
+      sig: { type: 'string', value: 'ed25519|p256', help: 'signature algorithm (default ed25519)' },
+      name: { type: 'string', value: 'label', help: 'a label stored in both files' },
+    },
+    examples: ['kapsule-pack keygen --out alice.key'],
+    run: keygen,
+  },
   module: {
-    flags: { key: 'string', hostcalls: 'string', name: 'string', version: 'string', fuel: 'string', 'memory-pages': 'string', 'max-depth': 'string', out: 'string' },
+    args: '<file.wasm>', summary: 'sign a WebAssembly module with its manifest (hostcalls, fuel, memory, depth) into a .kmod',
+    options: {
+      key: KEY, hostcalls: { type: 'string', value: 'a,b,...', help: 'the hostcalls the module may import', required: true },
+      name: { type: 'string', value: 'n', help: 'module name (default: the file name)' },
+      version: { type: 'string', value: 'v', help: 'module version (default 0.1.0)' },
+      fuel: { type: 'string', value: 'N', help: `fuel budget per run (default ${DEFAULT_FUEL})` },
+      'memory-pages': { type: 'string', value: 'N', help: `memory cap in 64 KiB pages (default ${DEFAULT_PAGES})` },
+      'max-depth': { type: 'string', value: 'N', help: `call depth cap (default ${DEFAULT_DEPTH})` },
+      out: OUT,
+    },
+    examples: ['kapsule-pack module build/modules/rank.wasm --key alice.key --hostcalls get_payload,submit_capsule_result --out rank.kmod'],
     run: moduleCmd,
   },
   capsule: {
-    flags: { kind: 'string', payload: 'string', key: 'string', to: 'list', public: 'boolean', channel: 'string', 'created-at': 'string', logic: 'string', parent: 'list', flag: 'list', out: 'string' },
+    summary: 'make a signed capsule, encrypted to its recipients (--to) or public (--public)',
+    options: {
+      kind: { type: 'string', value: 'kind', help: 'what it is: post, comment, trust, ledger, ...', required: true },
+      payload: { type: 'string', value: 'file|-', help: 'the payload (- reads standard input)', required: true },
+      key: KEY,
+      to: { type: 'list', value: 'pubfile', help: "a recipient's public identity file (name.key.pub); repeat for several" },
+      public: { type: 'boolean', help: 'no encryption (instead of --to)' },
+      channel: { type: 'string', value: 'c', help: 'channel name (default empty)' },
+      'created-at': { type: 'string', value: 'ms|ISO date', help: 'creation time (default now)' },
+      logic: { type: 'string', value: 'file.kmod|module-id', help: 'the module that runs on it' },
+      parent: { type: 'list', value: 'capsule-id|file.kapsule', help: 'a parent in the DAG; repeat for several. Given as its .kapsule file, the new capsule is never dated before it' },
+      flag: { type: 'list', value: 'key=value', help: 'a signed flag; repeat for several' },
+      out: OUT,
+    },
+    examples: [
+      'kapsule-pack capsule --kind post --channel general --payload post.json --key alice.key --to bob.key.pub --out post.kapsule',
+      'echo hello | kapsule-pack capsule --kind post --payload - --key alice.key --public --out hello.kapsule',
+    ],
     run: capsuleCmd,
   },
 };
 
+const COMMON: OptionSpecs = {
+  json: { type: 'boolean', help: 'one JSON object on stdout: {"ok": true, ...} or {"ok": false, "error": {...}}' },
+  help: { type: 'boolean', help: 'this help' },
+};
+
+export const PACK_HELP = overview('kapsule-pack', TITLE, COMMANDS, COMMON, EXIT);
+
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    io.out(PACK_HELP);
-    return name === undefined ? 2 : 0;
+  if (name === undefined) { io.err(PACK_HELP); return 2; }
+  if (name === '-h' || name === '--help') { io.out(PACK_HELP); return 0; }
+  const json = argv.includes('--json');
+  if (name === 'help') {
+    if (rest.length === 0) { io.out(PACK_HELP); return 0; }
+    if (rest.length === 1 && rest[0] in COMMANDS) { io.out(commandHelp('kapsule-pack', rest[0], COMMANDS[rest[0]], COMMON, EXIT)); return 0; }
+    return runCommand(io, json, () => usage(`no such command "${rest.join(' ')}" (see kapsule-pack --help)`));
   }
-  return runCommand(io, argv.includes('--json'), () => {
+  if (name in COMMANDS && wantsHelp(rest)) { io.out(commandHelp('kapsule-pack', name, COMMANDS[name], COMMON, EXIT)); return 0; }
+  return runCommand(io, json, () => {
     const cmd = COMMANDS[name];
     if (!cmd) usage(`unknown command "${name}" (see kapsule-pack --help)`);
-    return cmd.run(io, parseArgs(rest, { json: 'boolean', ...cmd.flags }));
+    return cmd.run(io, parseArgs(rest, flagsOf({ ...COMMON, ...cmd.options })));
   });
 }

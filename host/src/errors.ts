@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'AUDIT_INVALID',
   'SNAPSHOT_INVALID',
   'NOT_FOUND',
+  'INTERRUPTED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -60,7 +61,10 @@ export function isKapsuleError(e: unknown): e is KapsuleError {
   return e instanceof KapsuleError;
 }
 
-/** Exit status contract: 0 success, 1 a capsule or module was rejected or failed, 2 usage error. */
-export function exitCodeFor(e: KapsuleError): 1 | 2 {
-  return e.code === 'USAGE' ? 2 : 1;
+/**
+ * Exit status contract: 0 success, 1 a capsule or module was rejected or failed, 2 usage error; 130 (128 + SIGINT,
+ * as shells report it) when Ctrl-C interrupted a long command.
+ */
+export function exitCodeFor(e: KapsuleError): 1 | 2 | 130 {
+  return e.code === 'USAGE' ? 2 : e.code === 'INTERRUPTED' ? 130 : 1;
 }

@@ -62,6 +62,18 @@ export function encodeSecretIdentity(id: SecretIdentity): string {
   }, null, 2) + '\n';
 }
 
+/**
+ * A field's value for an error message: short printable values as they are, anything else only described. A key file
+ * with secret hex in a misplaced field must not print it.
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return v.length <= 12 && /^[\x20-\x7e]*$/.test(v) ? JSON.stringify(v) : `a string of ${v.length} characters`;
+  if (typeof v === 'number') return Number.isSafeInteger(v) && Math.abs(v) < 1e6 ? String(v) : 'a number';
+  if (v === undefined) return 'none';
+  if (v === null) return 'null';
+  return Array.isArray(v) ? 'an array' : `a value of type ${typeof v}`;
+}
+
 function bad(what: string, why: string): never {
   throw new KapsuleError('KEY_INVALID', 'key', `${what}: ${why}`);
 }
@@ -84,8 +96,8 @@ function parseJsonObject(text: string, what: string): Record<string, unknown> {
 
 function parseCommon(o: Record<string, unknown>, what: string): PublicIdentity {
   const alg = o.sig_alg;
-  if (alg !== 'ed25519' && alg !== 'p256') bad(what, `unknown sig_alg ${JSON.stringify(alg)}`);
-  if (o.version !== 1) bad(what, `unsupported version ${JSON.stringify(o.version)}`);
+  if (alg !== 'ed25519' && alg !== 'p256') bad(what, `unknown sig_alg ${shown(alg)} (expected "ed25519" or "p256")`);
+  if (o.version !== 1) bad(what, `unsupported version ${shown(o.version)} (expected 1)`);
   const id: PublicIdentity = {
     sigAlg: alg,
     sigPublic: hexField(o, 'sig_public', SIG_SIZES[alg].publicKey, what),

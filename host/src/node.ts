@@ -11,6 +11,7 @@ import { loadSecretIdentity } from './keys-node.ts';
 import type { RuntimePolicy } from './modules.ts';
 import { Runtime } from './runtime.ts';
 import { SqliteStore } from './store/sqlite.ts';
+import { fileWitness, witnessPath } from './audit/witness-node.ts';
 
 export interface OpenRuntimeOptions {
   /** Path of the SQLite file (created if missing), or ':memory:'. */
@@ -22,6 +23,11 @@ export interface OpenRuntimeOptions {
   origin?: string;
   /** Instruments modules missing from the compiled cache; default binaryen's (null: pre-instrumented only). */
   instrumenter?: Instrumenter | null;
+  /**
+   * The checkpoint witness file (the last checkpoint this device signed, kept outside the database so that a rollback
+   * of the database alone cannot make it sign a forked log; docs/SECURITY.md). Default `<db>.witness`; null: none.
+   */
+  witness?: string | null;
 }
 
 export function openRuntime(opts: OpenRuntimeOptions): Runtime {
@@ -31,6 +37,8 @@ export function openRuntime(opts: OpenRuntimeOptions): Runtime {
   try {
     const instrumenter = opts.instrumenter === undefined ? instrument : opts.instrumenter;
     const rt = new Runtime({ store, backend, identity, policy: opts.policy, origin: opts.origin, instrumenter });
+    const witness = opts.witness === undefined ? (opts.db === ':memory:' ? null : witnessPath(opts.db)) : opts.witness;
+    if (witness !== null) rt.audit.witness = fileWitness(witness);
     rt.resume();
     return rt;
   } catch (e) {

@@ -43,8 +43,9 @@ const describe = (r: { outcome: string; fuel: bigint; outputHash: Uint8Array | n
 
 export function replayAuditLog(
   b: CryptoBackend, source: Store, fresh: Store, identity: SecretIdentity | null,
-  opts: { from?: number; instrumenter?: Instrumenter | null } = {},
+  opts: { from?: number; instrumenter?: Instrumenter | null; onProgress?: (done: number, total: number, label: string) => void } = {},
 ): ReplayReport {
+  const progress = opts.onProgress ?? (() => {});
   const from = opts.from ?? 0;
   const report: ReplayReport = { ok: true, entries: 0, executions: 0, skipped: [], divergences: [] };
   const diverge = (index: number, capsule: string, problem: string) => report.divergences.push({ index, capsule, problem });
@@ -53,6 +54,7 @@ export function replayAuditLog(
   const recorded = new Map<string, Recorded>();
   const size = source.auditSize();
   for (let start = 0; start < size; start += 2048) {
+    progress(start, size, 'reading the audit log');
     for (const row of source.auditRange(start, Math.min(size, start + 2048))) {
       report.entries++;
       const e = decodeEntry(row.entry);
@@ -68,12 +70,14 @@ export function replayAuditLog(
   try {
     for (const m of source.listModules()) rt.addModule(m.package);
     const capsules = source.topological();
-    for (const c of capsules) {
+    for (const [i, c] of capsules.entries()) {
+      if (i % 256 === 0) progress(i, capsules.length, 'checking signatures');
       try { verifyCapsule(b, c.bytes); } catch (e) {
         diverge(recorded.get(toHex(c.id))?.index ?? -1, toHex(c.id), `stored capsule bytes no longer verify (${(e as KapsuleError).code ?? e})`);
       }
     }
     // Without the device key, the plaintexts the device kept stand in for decryption.
+    progress(0, capsules.length, 'executing in canonical order');
     rt.ingestBatch(capsules.map((c) => c.bytes), undefined, {
       now: MAX_CREATED_AT,
       precheck: identity ? undefined : (_bytes, i) => {
@@ -109,6 +113,7 @@ export function replayAuditLog(
         }
       }
     }
+    progress(capsules.length, capsules.length, 'comparing');
     compareTables(source, fresh, diverge);
   } finally {
     rt.close();

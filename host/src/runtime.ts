@@ -70,6 +70,9 @@ export interface IngestManyOptions {
   ahead?: number;
   /** Device clock for this call (default the runtime's clock). */
   now?: bigint;
+  /** Called after each chunk is accepted into the store, with how many capsules have been accepted so far. */
+  onAccepted?: (accepted: number) => void;
+  /** Each capsule's final result, once the batch is drained (in input order). */
   onEach?: (r: IngestResult, i: number) => void;
 }
 
@@ -192,6 +195,7 @@ export class Runtime {
       const checks = parts.length ? (await Promise.all(parts.map((p) => p.result))).flat() : c.map(() => null);
       this.open();
       accepted.push(...this.store.batch(() => c.map((bytes, j) => this.pipeline.accept(bytes, { clock, precheck: checks[j] }))));
+      opts.onAccepted?.(accepted.length);
     };
     this.store.batch(() => this.pipeline.releaseDue(clock));
     let pending: Uint8Array[] = [];

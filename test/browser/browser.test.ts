@@ -5,8 +5,7 @@
  * output bytes and fuel must equal what Node (SqliteStore, native crypto, binaryen) produced for the same
  * capsules and the same state.
  *
- * Chromium: Debian's /usr/bin/chromium (`.ci/run` installs it). Missing, this test installs it when CI=true and
- * otherwise fails saying how to install it: it never skips.
+ * Chromium: the one `npm ci` installs (test/helpers/chromium.ts; KAPSULE_CHROMIUM picks another). It never skips.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,9 +13,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { bundleBrowser, BROWSER_FORBIDDEN, type BundleInfo } from '../../scripts/bundle.ts';
 import { nativeBackend as b } from '../../host/src/crypto/native.ts';
 import { openRuntime } from '../../host/src/node.ts';
@@ -27,20 +26,10 @@ import { toHex, utf8 } from '../../host/src/bytes.ts';
 import { buildCapsule } from '../../capsule-packer/src/build.ts';
 import { testIdentity, testSeed } from '../helpers/fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = new URL('../../', import.meta.url).pathname;
 const RANK_KMOD = join(root, 'build/modules/rank.kmod');
 const T0 = 1_767_225_600_000n; // 2026-01-01T00:00:00Z
 const HOUR = 3_600_000n;
-
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  if (process.env.CI === 'true') {
-    const r = spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'], { stdio: 'inherit' });
-    if (r.status === 0 && existsSync(CHROMIUM)) return;
-  }
-  assert.fail(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does, and this test does when CI=true`);
-}
 
 /** The golden scenario: fixed keys and fixed encryption randomness, so the capsules are the same bytes every run. */
 function scenario() {
@@ -112,7 +101,6 @@ let browser: Browser;
 let base: string;
 
 before(async () => {
-  ensureChromium();
   tmp = mkdtempSync(join(tmpdir(), 'kapsule-browser-'));
   info = await bundleBrowser(tmp);
   const bundle = readFileSync(info.file);
@@ -126,11 +114,7 @@ before(async () => {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   // playwright gives every launch a fresh, empty --user-data-dir of its own (it refuses one in args)
-  browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

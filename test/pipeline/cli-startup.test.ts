@@ -3,7 +3,7 @@
  * is where this can break (esbuild hoists every static import of an external package to the top of the file), so
  * the bundle is built and run in a child process whose module resolver refuses `binaryen`: --help, inspect,
  * verify and audit verify must succeed; a command that opens a runtime (which may instrument) must hit the
- * refusal — the control that shows the refusal works.
+ * refusal — the control that shows the refusal works. The bundle also serves as the worker of long jobs (sync import).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +45,11 @@ test('the CLI bundle runs --help, inspect, verify and audit verify without loadi
     const run = kapsule(d, ['run', 'p.kapsule', '--key', 'test-only-alice.key', '--db', 'b.db']);
     assert.notEqual(run.code, 0);
     assert.match(run.out, /binaryen was loaded/);
+    // the bundle is also its own job worker (cli/jobs.ts): sync import runs there when run as a process
+    assert.equal(await kapsuleInProcess(['sync', 'export', '--db', 'a.db', '--out', 's.ksnap'], captureIO(d)), 0);
+    const imp = spawnSync(process.execPath, [cli, 'sync', 'import', 's.ksnap', '--db', 'c.db', '--json'], { cwd: d, encoding: 'utf8' });
+    assert.equal(imp.status, 0, imp.stdout + imp.stderr);
+    assert.deepEqual(JSON.parse(imp.stdout).capsules, { stored: 1 });
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

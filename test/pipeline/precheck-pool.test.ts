@@ -154,3 +154,27 @@ test('kapsule ingest --workers N gives the summary and audit root of a one-threa
   const bad = captureIO(d);
   assert.equal(await kapsule(['ingest', 'in', '--db', 'x.db', '--workers', 'many'], bad), 2);
 });
+
+test('--backend noble holds for the precheck workers too (kapsule ingest --workers N --backend noble)', async () => {
+  const { main: kapsule } = await import('../../host/src/cli/main.ts');
+  const { captureIO } = await import('../helpers/fixtures.ts');
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const { saveIdentity } = await import('../../host/src/keys-node.ts');
+  const d = tempDir();
+  mkdirSync(join(d, 'in'));
+  saveIdentity(people.bob, join(d, 'bob.key'));
+  Array.from({ length: 6 }, (_, i) => buildCapsule(b, people.alice, {
+    kind: 'post', channel: 'c', createdAt: BigInt(i), payload: utf8.encode(`p${i}`), to: i % 2 ? [people.bob.encPublic] : 'public',
+  }).bytes).forEach((c, i) => writeFileSync(join(d, 'in', `${i}.kapsule`), c));
+  const run = async (db: string, extra: string[]) => {
+    const io = captureIO(d);
+    assert.equal(await kapsule(['ingest', 'in', '--key', 'bob.key', '--db', db, '--json', ...extra], io), 0, io.stdout);
+    return JSON.parse(io.stdout);
+  };
+  const noble = await run('noble.db', ['--workers', '1', '--backend', 'noble']);
+  assert.equal(noble.summary.backend, 'noble');
+  assert.deepEqual(noble.summary.worker_backends, ['noble'], 'the worker reports the backend it loaded');
+  const native = await run('native.db', ['--workers', '1']);
+  assert.deepEqual(native.summary.worker_backends, ['native']);
+  assert.deepEqual(noble.capsules, native.capsules);
+});

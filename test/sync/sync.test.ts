@@ -131,7 +131,9 @@ test('kapsule graph renders dot, mermaid and a self-contained html page', async 
   }
   const html = readFileSync(join(d, 'g.html'), 'utf8');
   assert.ok(!/https?:\/\//.test(html.replace(/http-equiv/g, '')), 'no network references');
-  assert.equal((html.match(/class="node"/g) ?? []).length, 2);
+  const data = JSON.parse(html.match(/<script type="application\/json" id="kapsule-data">(.*?)<\/script>/s)![1]);
+  assert.equal(data.id.length, 2);
+  assert.deepEqual(data.edges, [0, 1]);
 });
 
 test('every single-byte flip and every truncation of a snapshot is reported, and nothing altered is imported', async () => {

@@ -1,7 +1,9 @@
 /**
  * The audit stage: every interaction becomes an entry appended to a Merkle log in the store (inside the same
  * transaction as the change it records), and the device key signs checkpoints — never one that is not
- * consistent with the previous checkpoint.
+ * consistent with the previous checkpoint, neither the one in the store nor the one in the witness: the last
+ * checkpoint this device signed, kept outside the store (a file next to the database, audit/witness-node.ts), so
+ * that replacing or rolling back the database alone cannot make the device sign a forked history.
  */
 import { KapsuleError } from '../errors.ts';
 import { equalBytes, fromHex, toHex } from '../bytes.ts';
@@ -21,9 +23,21 @@ function complete(e: AuditEvent): AuditEntry {
   return { ...e, instrumenterVersion: e.instrumenterVersion ?? INSTRUMENTER_VERSION, costTableHash: e.costTableHash ?? COST_TABLE_HASH_BYTES } as AuditEntry;
 }
 
+/** What the device signed last for one log, kept where a rollback of the store cannot reach it. */
+export interface CheckpointWitness {
+  /** Where it is kept, for messages. */
+  readonly where: string;
+  /** The last checkpoint signed for this log and its signer ("alg:hex"), or null if none was kept yet. */
+  last(): { text: string; signer: string } | null;
+  /** Keeps a checkpoint that was just signed and committed to the store. */
+  save(text: string, signer: string): void;
+}
+
 export class AuditLog {
   readonly tree: MerkleTree;
   private readonly h: (d: Uint8Array) => Uint8Array;
+  /** Set by the host that owns the store's location (openRuntime: `<db>.witness`); null keeps none. */
+  witness: CheckpointWitness | null = null;
 
   constructor(
     private readonly b: CryptoBackend,
@@ -61,9 +75,28 @@ export class AuditLog {
     const size = this.size();
     if (size === 0) return null;
     const root = this.root(size);
+    const id = this.identity;
+    const signer = `${id.sigAlg}:${toHex(id.sigPublic)}`;
+    const refuse = (why: string, index: number): never => {
+      throw new KapsuleError('AUDIT_INVALID', 'audit', `refusing to sign a checkpoint: ${why}`, { index });
+    };
+    const kept = this.witness?.last() ?? null;
+    if (kept) {
+      const w = parseCheckpoint(kept.text);
+      const where = this.witness!.where;
+      if (kept.signer !== signer) refuse(`the last checkpoint of this log (${where}) was signed by ${kept.signer}, not by this key`, 0);
+      if (w.origin !== this.origin) refuse(`the last checkpoint of this log (${where}) is for origin "${w.origin}", not "${this.origin}"`, 0);
+      if (w.size > size) {
+        refuse(`this device signed ${w.size} entries of this log (${where}) but the store holds ${size}: the database was rolled back or replaced`, size);
+      }
+      if (!equalBytes(this.root(w.size), w.root)) {
+        refuse(`the first ${w.size} entries no longer match the checkpoint this device signed (${where}): the database was rolled back or replaced`, 0);
+      }
+    }
     const prev = this.store.latestCheckpoint();
     if (prev) {
       const p = parseCheckpoint(prev.text);
+      if (p.origin !== this.origin) refuse(`this log's checkpoints are for origin "${p.origin}", not "${this.origin}"`, 0);
       if (p.size === size) {
         if (!equalBytes(p.root, root)) throw new KapsuleError('AUDIT_INVALID', 'audit', `the log of size ${size} no longer matches its checkpoint`, { index: size - 1 });
         return null;
@@ -73,8 +106,6 @@ export class AuditLog {
       }
       nextCheckpoint(this.h, p, size, root, this.tree.consistencyProof(p.size, size));
     }
-    const id = this.identity;
-    const signer = `${id.sigAlg}:${toHex(id.sigPublic)}`;
     const known = this.store.getMeta('checkpoint_signer');
     if (known !== null && known !== signer) {
       throw new KapsuleError('AUDIT_INVALID', 'audit', `this log's checkpoints are signed by ${known}; refusing to sign with another key`);
@@ -84,6 +115,8 @@ export class AuditLog {
       if (known === null) this.store.setMeta('checkpoint_signer', signer);
       this.store.addCheckpoint({ size, text });
     });
+    // after the commit: a witness ahead of its store would refuse the store's next checkpoint
+    this.witness?.save(text, signer);
     return text;
   }
 }

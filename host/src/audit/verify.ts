@@ -11,6 +11,8 @@ import { leafHash, MemoryNodeStore, MerkleTree, verifyConsistency } from './merk
 import { checkpointKeyName, parseCheckpoint, verifyCheckpoint, type SignedCheckpoint } from './checkpoint.ts';
 
 export interface AuditProblem { index: number; problem: string }
+/** Where the key that checkpoints were checked against came from. Only `pinned` (the caller gave it) is trustworthy. */
+export type SignerSource = 'pinned' | 'witness' | 'database';
 export interface AuditReport {
   ok: boolean;
   size: number;
@@ -18,6 +20,12 @@ export interface AuditReport {
   checkpoints: number;
   /** The first problem found (entries are checked in order, then nodes, then checkpoints). */
   first: AuditProblem | null;
+  /** The checkpoint signer ("alg:hex") and where it came from; null when none is known. */
+  signer: { key: string; source: SignerSource } | null;
+  /** The log's origin (from its own checkpoints, else the caller's), or null when unknown. */
+  origin: string | null;
+  /** Whether a witness checkpoint (the last one the device signed, kept outside the store) was checked. */
+  witness: boolean;
 }
 
 export interface Signer { alg: SigAlg; pub: Uint8Array }
@@ -77,27 +85,54 @@ function storedNodeProblem(store: Store, rebuilt: MemoryNodeStore, size: number)
 }
 
 /**
- * Full verification. `signer` pins the checkpoint key (else the key recorded in the store is used — which an
- * attacker with write access could also replace: pin it, or check against an exported checkpoint).
+ * Full verification. Checkpoints — the store's own, `external` ones exported earlier, and `witness` (the last one the
+ * device signed, kept outside the store: see audit/log.ts) — must be signed by the signer and be for this log's
+ * origin, and the log must extend each of them.
+ *
+ * The signer: `signer` pins it; else the witness's, else the key recorded in the store — which anyone who can write
+ * the database could also replace, together with the checkpoints: only a pinned signer (or a witness kept where the
+ * database's writer cannot reach) makes an external checkpoint evidence. `report.signer.source` says which it was.
  */
-export function verifyAuditLog(b: CryptoBackend, store: Store, opts: { signer?: Signer; external?: string[] } = {}): AuditReport {
+export function verifyAuditLog(
+  b: CryptoBackend, store: Store,
+  opts: { signer?: Signer; external?: string[]; witness?: { text: string; signer: string } | null; origin?: string } = {},
+): AuditReport {
   const h = (d: Uint8Array) => b.sha256(d);
   const { tree, nodes, size, first: entryProblem } = rebuild(b, store);
   let first = entryProblem ?? storedNodeProblem(store, nodes, size);
   const cps = store.checkpoints();
   const signerLabel = store.getMeta('checkpoint_signer');
-  const signer = opts.signer ?? (signerLabel ? parseSigner(signerLabel) : null);
-  const checkCp = (text: string, what: string, lowerBound: number): AuditProblem | null => {
+  let signer: Signer | null = null;
+  let source: SignerSource | null = null;
+  try {
+    if (opts.signer) { signer = opts.signer; source = 'pinned'; }
+    else if (opts.witness) { signer = parseSigner(opts.witness.signer); source = 'witness'; }
+    else if (signerLabel) { signer = parseSigner(signerLabel); source = 'database'; }
+  } catch (e) {
+    first ??= { index: 0, problem: `checkpoint signer: ${(e as Error).message}` };
+  }
+  // the log's origin: its own checkpoints name it (all the same one), else the caller's
+  let origin: string | null = opts.origin ?? null;
+  for (const cp of cps) {
+    let o: string;
+    try { o = parseCheckpoint(cp.text).origin; } catch { continue; } // reported below with its signature
+    if (origin === null) origin = o;
+    else if (o !== origin) { first ??= { index: 0, problem: `checkpoint at size ${cp.size} is for origin "${o}", the log's is "${origin}"` }; break; }
+  }
+  const checkCp = (text: string, what: string, lowerBound: number, why = ''): AuditProblem | null => {
     if (!signer) return { index: 0, problem: `${what}: no checkpoint signer known (pass --signer or a key)` };
     let c: SignedCheckpoint;
     try { c = verifyCheckpoint(b, signer.alg, signer.pub, checkpointKeyName(parseCheckpoint(text).origin), text); } catch (e) {
       return { index: 0, problem: `${what}: ${(e as Error).message}` };
     }
+    if (origin !== null && c.origin !== origin) {
+      return { index: 0, problem: `${what} is for origin "${c.origin}", not this log's "${origin}": it is another log's checkpoint` };
+    }
     if (c.size > size) {
-      return { index: size, problem: `${what} covers ${c.size} entries but only ${size} verify: the log was truncated or entries from ${size} on are missing` };
+      return { index: size, problem: `${what} covers ${c.size} entries but only ${size} verify: the log was truncated or entries from ${size} on are missing${why}` };
     }
     if (!equalBytes(tree.root(c.size), c.root)) {
-      return { index: lowerBound, problem: `${what} (size ${c.size}) does not match the recomputed tree: an entry in [${lowerBound}, ${c.size}) was rewritten` };
+      return { index: lowerBound, problem: `${what} (size ${c.size}) does not match the recomputed tree: an entry in [${lowerBound}, ${c.size}) was rewritten${why}` };
     }
     return null;
   };
@@ -113,9 +148,17 @@ export function verifyAuditLog(b: CryptoBackend, store: Store, opts: { signer?: 
     }
     prev = { size: cp.size, root };
   }
+  if (!first && opts.witness) {
+    first = checkCp(opts.witness.text, 'the last checkpoint this device signed (the witness)', 0,
+      ' (the database was rolled back or replaced since this device signed it)');
+  }
   for (const [i, text] of (opts.external ?? []).entries()) {
     if (first) break;
     first = checkCp(text, `external checkpoint #${i + 1}`, 0);
   }
-  return { ok: first === null, size, root: size > 0 ? toHex(tree.root(size)) : null, checkpoints: cps.length, first };
+  return {
+    ok: first === null, size, root: size > 0 ? toHex(tree.root(size)) : null, checkpoints: cps.length, first,
+    signer: signer && source ? { key: `${signer.alg}:${toHex(signer.pub)}`, source } : null,
+    origin, witness: Boolean(opts.witness),
+  };
 }

@@ -2,6 +2,7 @@
 import { toHex, utf8 } from '../bytes.ts';
 import type { ParsedCapsule } from '../parse/capsule.ts';
 import type { ParsedModulePackage } from '../parse/module.ts';
+import { escapeControls } from './escape.ts';
 
 export function describeCapsule(p: ParsedCapsule, id: Uint8Array): Record<string, unknown> {
   const c = p.core;
@@ -40,20 +41,31 @@ export function describeModule(p: ParsedModulePackage, sha256: (b: Uint8Array) =
   };
 }
 
-/** Renders a description as aligned "key: value" lines. */
+/**
+ * Renders a description as aligned "key  value" lines (arrays one element per line). Values are escaped one by one
+ * (escape.ts): a channel or a log line cannot break out of its row. `undefined` values are left out.
+ */
 export function renderText(d: Record<string, unknown>): string {
   const lines: string[] = [];
-  const width = Math.max(...Object.keys(d).map((k) => k.length));
-  for (const [k, v] of Object.entries(d)) {
+  const entries = Object.entries(d).filter(([, v]) => v !== undefined);
+  const width = Math.max(...entries.map(([k]) => k.length));
+  const one = (v: unknown) => escapeControls(typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
+  for (const [k, v] of entries) {
     let s: string;
-    if (Array.isArray(v)) s = v.length === 0 ? '(none)' : v.map(String).join('\n' + ' '.repeat(width + 2));
+    if (Array.isArray(v)) s = v.length === 0 ? '(none)' : v.map(one).join('\n' + ' '.repeat(width + 2));
     else if (v && typeof v === 'object') {
-      const entries = Object.entries(v as Record<string, unknown>);
-      s = entries.length === 0 ? '(none)' : entries.map(([a, b]) => `${a}=${typeof b === 'bigint' ? b.toString() : String(b)}`).join('  ');
-    } else s = v === null ? '(none)' : String(v);
+      const kv = Object.entries(v as Record<string, unknown>);
+      s = kv.length === 0 ? '(none)' : kv.map(([a, b]) => `${escapeControls(a)}=${one(b)}`).join('  ');
+    } else s = v === null ? '(none)' : one(v);
     lines.push(`${k.padEnd(width)}  ${s}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** A module's output as one display value: JSON compact, text as it is, anything else hex. */
+export function displayOutput(b: Uint8Array): string {
+  const d = decodeForDisplay(b);
+  return d.encoding === 'json' ? JSON.stringify(d.value) : String(d.value);
 }
 
 /** Decodes bytes for display: JSON if it parses, UTF-8 text if valid, else hex. */

@@ -28,6 +28,13 @@ export interface WorkerRunRequest {
 }
 
 const RPC_BYTES = 1 << 20;
+/**
+ * The wall-clock backstop times the run, not the worker's start: the timer is armed when the worker reports
+ * `ready` (its code is loaded), so a slow start on a loaded machine (the TypeScript boot from sources takes
+ * hundreds of ms) never turns into TIMEOUT. Starting gets its own, generous deadline: a start that never ends is
+ * a host problem, not the module's.
+ */
+const START_DEADLINE_MS = 60_000;
 type RpcMethod = 'trustScore' | 'balance' | 'kvGet' | 'childCount' | 'childMetadata';
 
 interface WorkerData {
@@ -89,15 +96,22 @@ export function runManyInWorker(req: WorkerRunRequest, times: number): Promise<E
   const worker = spawn(wd);
   return new Promise<ExecOutcome[]>((resolve, reject) => {
     let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (f: () => void) => {
       if (done) return;
       done = true;
+      clearTimeout(starting);
       clearTimeout(timer);
       f();
       void worker.terminate();
     };
-    const timer = setTimeout(() => finish(() => reject(new KapsuleError('TIMEOUT', 'execute', `run exceeded the ${req.timeoutMs} ms wall-clock backstop`, { timeoutMs: req.timeoutMs }))), req.timeoutMs);
-    worker.on('message', (msg: { rpc?: RpcMethod; args?: unknown[]; ok?: ExecOutcome[]; error?: { code: ErrorCode; stage: Stage; message: string; details?: Record<string, unknown> } | { bug: string } }) => {
+    const starting = setTimeout(() => finish(() => reject(new KapsuleError('TIMEOUT', 'execute', `the sandbox worker did not start within ${START_DEADLINE_MS} ms`, { timeoutMs: START_DEADLINE_MS }))), START_DEADLINE_MS);
+    worker.on('message', (msg: { ready?: true; rpc?: RpcMethod; args?: unknown[]; ok?: ExecOutcome[]; error?: { code: ErrorCode; stage: Stage; message: string; details?: Record<string, unknown> } | { bug: string } }) => {
+      if (msg.ready) {
+        clearTimeout(starting);
+        timer = setTimeout(() => finish(() => reject(new KapsuleError('TIMEOUT', 'execute', `run exceeded the ${req.timeoutMs} ms wall-clock backstop`, { timeoutMs: req.timeoutMs }))), req.timeoutMs);
+        return;
+      }
       if (msg.rpc) {
         let out: Uint8Array;
         try {
@@ -132,6 +146,7 @@ function workerMain(): void {
   const c32 = new Int32Array(wd.ctrl);
   const d8 = new Uint8Array(wd.data);
   const port = parentPort!;
+  port.postMessage({ ready: true }); // loaded: the backstop starts now
   const call = (rpc: RpcMethod, ...args: unknown[]): unknown => {
     Atomics.store(c32, 0, 0);
     port.postMessage({ rpc, args });

@@ -101,11 +101,13 @@ export interface PairSyncReport {
 }
 
 /**
- * Have/want: walk `from`'s DAG down from its heads, asking `to` about each id; an id `to` has ends the walk on
- * that path (a store always holds every ancestor of what it holds: orphans are kept apart). Returns exactly the
- * capsules `to` lacks, parents before children.
+ * Have/want, heads first: `to` sends its heads (one message); then walk `from`'s DAG down from its heads, asking
+ * `to` about each id that is not among them; an id `to` has ends the walk on that path (a store always holds every
+ * ancestor of what it holds: orphans are kept apart). Two stores in sync exchange heads and ask nothing. Returns
+ * exactly the capsules `to` lacks, parents before children.
  */
 export function haveWant(from: Store, to: Store): { missing: CapsuleRecord[]; questions: number } {
+  const theirHeads = new Set(to.heads().map((h) => toHex(h.id)));
   const missing = new Map<string, CapsuleRecord>();
   const asked = new Set<string>();
   const stack = from.heads().map((h) => h.id);
@@ -113,7 +115,7 @@ export function haveWant(from: Store, to: Store): { missing: CapsuleRecord[]; qu
   while (stack.length) {
     const id = stack.pop()!;
     const k = toHex(id);
-    if (asked.has(k)) continue;
+    if (asked.has(k) || theirHeads.has(k)) continue;
     asked.add(k);
     questions++;
     if (to.hasCapsule(id)) continue;
@@ -125,10 +127,16 @@ export function haveWant(from: Store, to: Store): { missing: CapsuleRecord[]; qu
   return { missing: [...missing.values()].sort((x, y) => x.seq - y.seq), questions };
 }
 
-/** Brings two runtimes to the same set of capsules, sending each side only what the other lacks. */
-export function syncPair(a: Runtime, b: Runtime): PairSyncReport {
+/**
+ * Brings two runtimes to the same set of capsules, sending each side only what the other lacks. `onProgress`
+ * follows each direction's transfer (`a→b` then `b→a`): capsules ingested so far of those to send.
+ */
+export function syncPair(
+  a: Runtime, b: Runtime,
+  opts: { onProgress?: (p: { direction: 'a→b' | 'b→a'; done: number; total: number }) => void } = {},
+): PairSyncReport {
   let questions = 0;
-  const oneWay = (from: Runtime, to: Runtime) => {
+  const oneWay = (from: Runtime, to: Runtime, direction: 'a→b' | 'b→a') => {
     const hw = haveWant(from.store, to.store);
     const missing: { logic: Uint8Array | null; bytes: Uint8Array }[] = hw.missing;
     questions += hw.questions;
@@ -142,10 +150,11 @@ export function syncPair(a: Runtime, b: Runtime): PairSyncReport {
       const m = from.store.getModule(fromHex(id));
       if (m) to.addModule(m.package);
     }
-    to.ingestBatch(missing.map((c) => c.bytes));
+    opts.onProgress?.({ direction, done: 0, total: missing.length });
+    to.ingestBatch(missing.map((c) => c.bytes), opts.onProgress && ((_r, i) => opts.onProgress!({ direction, done: i + 1, total: missing.length })));
     return { capsules: missing.length, modules: mods.length };
   };
-  const ab = oneWay(a, b);
-  const ba = oneWay(b, a);
+  const ab = oneWay(a, b, 'a→b');
+  const ba = oneWay(b, a, 'b→a');
   return { aToB: ab.capsules, bToA: ba.capsules, modulesAToB: ab.modules, modulesBToA: ba.modules, questions };
 }

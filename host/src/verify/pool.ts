@@ -18,13 +18,15 @@ import { availableParallelism } from 'node:os';
 import { KapsuleError } from '../errors.ts';
 import { startWorker } from '../worker-thread.ts';
 import type { Precheck } from '../pipeline.ts';
-import type { PrecheckRequest, PrecheckReply, PrecheckWorkerData } from './pool-worker.ts';
+import type { PrecheckBackend, PrecheckRequest, PrecheckReply, PrecheckWorkerData } from './pool-worker.ts';
 
 export interface PrecheckPoolOptions {
   /** Worker threads (default: available cores − 1, at least 1; the main thread keeps the remaining core busy). */
   workers?: number;
   /** X25519 key pair the workers decrypt with: the runtime's device key (null: verify only). */
   enc: { encSecret: Uint8Array; encPublic: Uint8Array } | null;
+  /** Crypto backend of the workers: the runtime's (default native). Verdicts agree; speed and code path differ. */
+  backend?: PrecheckBackend;
 }
 
 /** Default pool size for this machine. */
@@ -64,18 +66,25 @@ export class PrecheckPool {
   private closed = false;
   private failed: Error | null = null;
   private readonly started: Promise<void>[] = [];
+  /** The backend each started worker reported it loaded (filled as workers become ready). */
+  readonly backends: string[] = [];
 
   constructor(opts: PrecheckPoolOptions) {
     const n = opts.workers ?? defaultWorkers();
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new KapsuleError('USAGE', 'receive', `workers must be an integer in 1..64, got ${n}`);
     this.size = n;
     const entry = workerEntry();
-    const workerData: PrecheckWorkerData = { kind: 'kapsule-precheck', enc: opts.enc };
+    if (opts.backend !== undefined && opts.backend !== 'native' && opts.backend !== 'noble') {
+      throw new KapsuleError('USAGE', 'receive', `backend must be native or noble, got ${String(opts.backend)}`);
+    }
+    const workerData: PrecheckWorkerData = { kind: 'kapsule-precheck', enc: opts.enc, backend: opts.backend ?? 'native' };
     for (let i = 0; i < n; i++) {
       const w = startWorker(entry, { workerData });
       w.unref();
       this.started.push(new Promise((resolve) => {
-        w.on('message', (m: PrecheckReply) => { if ('ready' in m) resolve(); else this.onReply(w, m); });
+        w.on('message', (m: PrecheckReply) => {
+          if ('ready' in m) { this.backends.push(m.backend); resolve(); } else this.onReply(w, m);
+        });
         w.once('exit', () => resolve());
       }));
       w.on('error', (e) => this.fail(e));
@@ -89,7 +98,13 @@ export class PrecheckPool {
    * Resolves once every worker has loaded its code (starting a worker costs tens of milliseconds, more from
    * TypeScript sources): await it before timing anything. Work submitted earlier simply queues.
    */
-  async ready(): Promise<void> { await Promise.all(this.started); }
+  async ready(): Promise<void> {
+    // the workers are unref'd while idle: hold the process open until they have started, or nothing may
+    this.workers.forEach((w) => w.ref());
+    try { await Promise.all(this.started); } finally {
+      if (this.outstanding === 0) this.workers.forEach((w) => w.unref());
+    }
+  }
 
   /** Submits a batch; element i of the result is the Precheck of items[i], or null (the pipeline does the work). */
   submit(items: Uint8Array[]): PrecheckJob {

@@ -3,9 +3,10 @@ import { toHex, utf8 } from '../../bytes.ts';
 import type { Runtime } from '../../runtime.ts';
 import type { CryptoBackend } from '../../crypto/types.ts';
 import { decodeForDisplay } from '../describe.ts';
+import { escapeControls } from '../escape.ts';
 import type { ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
-import { withRuntime } from './runtime.ts';
+import { withReadOnlyRuntime } from '../store.ts';
 
 interface Proposal { action: string; capsule?: string; author?: string; channel?: string; ledger?: string; from?: string; to?: string; amount?: string; hidden?: number; reason?: string }
 
@@ -63,7 +64,7 @@ function howTo(rt: Runtime, p: Proposal): { kind: string; payload: unknown; comm
 }
 
 export function agentProposalsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     const rows: Record<string, unknown>[] = [];
     for (const c of rt.query({ kind: 'agent', order: 'asc' })) {
       const res = rt.get(c.id)?.result;
@@ -76,7 +77,7 @@ export function agentProposalsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend
     const text = rows.length === 0 ? '(no proposals)' : rows.map((r, i) => {
       const p = r as unknown as Proposal & { agent_capsule: string; to_capsule: { kind: string; payload: unknown; command: string } };
       const what = p.action === 'pin' ? `pin ${p.capsule}` : p.action === 'block' ? `block author ${p.author} in #${p.channel} (${p.hidden}× hidden)` : `transfer ${p.amount} to ${p.to}`;
-      return `#${i + 1} ${what}\n    why: ${p.reason}\n    from agent capsule ${p.agent_capsule.slice(0, 16)}…\n    payload (${p.to_capsule.kind}): ${JSON.stringify(p.to_capsule.payload)}\n    ${p.to_capsule.command}`;
+      return `#${i + 1} ${escapeControls(what)}\n    why: ${escapeControls(String(p.reason))}\n    from agent capsule ${p.agent_capsule.slice(0, 16)}…\n    payload (${p.to_capsule.kind}): ${JSON.stringify(p.to_capsule.payload)}\n    ${p.to_capsule.command}`;
     }).join('\n');
     return { status: 0, json: { proposals: rows }, text };
   });

@@ -12,8 +12,11 @@ import type { CapsuleRecord } from '../../store/types.ts';
 import { parseCapsule } from '../../parse/capsule.ts';
 import { bool, list, req, str, int, usage, type ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
-import { decodeForDisplay, describeCapsule, renderText } from '../describe.ts';
+import { decodeForDisplay, describeCapsule, displayOutput, renderText } from '../describe.ts';
+import { escapeControls } from '../escape.ts';
+import { progress } from '../progress.ts';
 import { readInput } from './inspect.ts';
+import { withReadOnlyRuntime } from '../store.ts';
 
 function openFromArgs(io: CliIO, a: ParsedArgs, b: CryptoBackend, needKey: boolean): Runtime {
   const keyPath = str(a, 'key');
@@ -80,18 +83,16 @@ function resultJson(r: IngestResult): Record<string, unknown> {
   return o;
 }
 
-function resultText(r: IngestResult): string {
+/** The text block of one ingest result. A top-level error is not repeated here: it is the one line on stderr. */
+function resultText(r: IngestResult, nested = false): string {
   const lines = [`id      ${r.id ?? '(unparsable)'}`, `status  ${r.status}`];
-  if (r.kind) lines.push(`kind    ${r.kind}`);
+  if (r.kind) lines.push(`kind    ${escapeControls(r.kind)}`);
   if (r.module) lines.push(`module  ${r.module}`);
   if (r.fuel !== undefined) lines.push(`fuel    ${r.fuel}`);
-  if (r.output !== undefined) {
-    const d = decodeForDisplay(r.output);
-    lines.push(`result  ${d.encoding === 'json' ? JSON.stringify(d.value) : String(d.value)}`);
-  }
-  for (const l of r.logs ?? []) lines.push(`log     ${l}`);
+  if (r.output !== undefined) lines.push(`result  ${escapeControls(displayOutput(r.output))}`);
+  for (const l of r.logs ?? []) lines.push(`log     ${escapeControls(l)}`);
   if (r.missing) lines.push(`waiting for parents: ${r.missing.join(', ')}`);
-  if (r.error) lines.push(`error   ${r.error.code} (${r.error.stage}): ${r.error.message}`);
+  if (r.error && nested) lines.push(`error   ${r.error.code} (${r.error.stage}): ${escapeControls(r.error.message)}`);
   for (const x of r.resolved ?? []) lines.push(`resolved orphan ${x.id}: ${x.status}${x.error ? ' ' + x.error.code : ''}`);
   return lines.join('\n');
 }
@@ -125,7 +126,7 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
     const rejected: Record<string, number> = {};
     const items: Record<string, unknown>[] = [];
     const quiet = bool(a, 'json');
-    const tty = io.isTTY && !quiet;
+    const bar = progress(io, 'ingesting', quiet);
     const t0 = performance.now();
     let anyFailed = false;
     const tally = (r: IngestResult) => {
@@ -134,43 +135,64 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
       if (r.error) rejected[r.error.code] = (rejected[r.error.code] ?? 0) + 1;
       for (const x of r.resolved ?? []) tally(x);
     };
+    // progress while capsules are accepted; each one's line once the batch has run in canonical order
+    const onAccepted = (n: number) => { if (io.isTTY && !quiet) bar.update(n, files.length); };
     const onEach = (r: IngestResult, i: number) => {
       tally(r);
       items.push({ file: files[i], ...resultJson(r) });
-      if (tty) {
-        const w = 30;
-        const done = Math.round(((i + 1) / files.length) * w);
-        io.err(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${i + 1}/${files.length}`);
-      } else if (!quiet) {
-        io.out(`${r.status.padEnd(13)} ${r.id ?? '-'}  ${files[i]}${r.error ? `  ${r.error.code}` : ''}\n`);
-      }
+      if (!io.isTTY && !quiet) io.out(escapeControls(`${r.status.padEnd(13)} ${r.id ?? '-'}  ${files[i]}${r.error ? `  ${r.error.code}` : ''}`) + '\n');
     };
-    const inputs = (function* () { for (const f of files) yield readInput(io, f); })();
+    // Ctrl-C: stop reading files; the capsules already read are stored and the batch checkpointed, then we say how
+    // to resume. The reader yields to the event loop between chunks so that the signal is seen.
+    let interrupted = false;
+    const stopListening = io.onInterrupt?.(() => { interrupted = true; });
+    const CHUNK = workers > 0 ? 64 : 256;
+    const inputs = (async function* () {
+      for (const [i, f] of files.entries()) {
+        if (interrupted) return;
+        if (i > 0 && i % CHUNK === 0) await new Promise((r) => setImmediate(r));
+        yield readInput(io, f);
+      }
+    })();
     // --workers N: verification and decryption run on N worker threads ahead of the store (same results)
     const id = rt.opts.identity;
-    const pool = workers > 0 ? new PrecheckPool({ workers, enc: id ? { encSecret: id.encSecret, encPublic: id.encPublic } : null }) : null;
+    const pool = workers > 0
+      ? new PrecheckPool({ workers, backend: b.name, enc: id ? { encSecret: id.encSecret, encPublic: id.encPublic } : null })
+      : null;
     try {
-      if (pool) await rt.ingestMany(inputs, { precheck: (x) => pool.submit(x), onEach });
-      else rt.ingestBatch(inputs, onEach);
+      // without a pool nothing is gained by reading ahead (ahead 0): each chunk is stored as soon as it is read
+      await rt.ingestMany(inputs, pool ? { precheck: (x) => pool.submit(x), onEach, onAccepted } : { chunk: CHUNK, ahead: 0, onEach, onAccepted });
     } finally {
+      stopListening?.();
+      bar.end();
+      await pool?.ready(); // so the summary can say what every worker ran
       await pool?.close();
     }
     if (pool?.failure) io.err(`warning: the precheck workers stopped (${pool.failure.message}); the rest was ingested on one thread\n`);
-    if (tty) io.err('\n');
     const secs = (performance.now() - t0) / 1000;
     const pending = rt.orphans().length;
     const summary = {
-      files: files.length, workers, counts, rejected_by_code: rejected, pending_orphans: pending,
-      seconds: Number(secs.toFixed(3)), capsules_per_second: Number((files.length / Math.max(secs, 1e-9)).toFixed(1)),
+      files: files.length, workers, backend: b.name, worker_backends: pool?.backends ?? [], counts, rejected_by_code: rejected, pending_orphans: pending,
+      seconds: Number(secs.toFixed(3)), capsules_per_second: Number((items.length / Math.max(secs, 1e-9)).toFixed(1)),
+      ...(interrupted ? { ingested: items.length } : {}),
     };
     const text = [
-      `ingested ${files.length} capsule file(s) in ${secs.toFixed(2)} s (${summary.capsules_per_second}/s)`,
+      `ingested ${items.length === files.length ? '' : `${items.length} of `}${files.length} capsule file(s) in ${secs.toFixed(2)} s (${summary.capsules_per_second}/s)`,
       ...Object.entries(counts).sort().map(([k, v]) => `  ${k.padEnd(14)} ${v}`),
       ...Object.entries(rejected).sort().map(([k, v]) => `  rejected ${k}: ${v}`),
       `  pending orphans ${pending}`,
     ].join('\n');
-    const anyRejected = anyFailed;
-    return { status: anyRejected ? 1 : 0, json: { summary, capsules: items }, text, ...(anyRejected ? {} : {}) };
+    if (interrupted) {
+      const err = new KapsuleError('INTERRUPTED', 'cli',
+        `interrupted after ${items.length} of ${files.length} capsule files: those are stored, logged and checkpointed; rerun the same command to resume (they come back as duplicates)`,
+        { done: items.length, total: files.length });
+      return { status: 130, json: { summary, capsules: items }, text, error: err };
+    }
+    const failedCodes = Object.entries(rejected).sort().map(([k, v]) => `${k} ×${v}`).join(', ');
+    const diagnostics = anyFailed
+      ? [`${(counts.rejected ?? 0) + (counts.failed ?? 0) + (counts.undecryptable ?? 0)} capsule(s) rejected or failed: ${failedCodes} (kapsule audit show lists them)`]
+      : [];
+    return { status: anyFailed ? 1 : 0, json: { summary, capsules: items }, text, diagnostics };
   });
 }
 
@@ -208,10 +230,10 @@ function recordJson(c: CapsuleRecord): Record<string, unknown> {
 
 export function lsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
   if (a.positionals.length) usage('ls takes no positional arguments');
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     const rows = rt.query({ channel: str(a, 'channel'), kind: str(a, 'kind'), limit: int(a, 'limit', 1, 1_000_000) });
     const text = rows.length === 0 ? '(no capsules)' : rows.map((c) =>
-      `${toHex(c.id).slice(0, 16)}  ${c.kind.padEnd(8)} ${c.status.padEnd(13)} ${new Date(c.createdAt).toISOString()}  #${c.channel}`).join('\n');
+      `${toHex(c.id).slice(0, 16)}  ${escapeControls(c.kind).padEnd(8)} ${c.status.padEnd(13)} ${new Date(c.createdAt).toISOString()}  #${escapeControls(c.channel)}`).join('\n');
     return { status: 0, json: { capsules: rows.map(recordJson) }, text };
   });
 }
@@ -220,7 +242,7 @@ export function showCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Command
   if (a.positionals.length !== 1) usage('show expects exactly one <id>');
   const idArg = a.positionals[0];
   if (!/^[0-9a-f]{4,64}$/.test(idArg)) usage(`<id> must be hex (a prefix of at least 4 characters is enough), got "${idArg}"`);
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     let c = idArg.length === 64 ? rt.get(idArg) : null;
     if (idArg.length < 64) {
       const matches = rt.query({}).filter((x) => toHex(x.id).startsWith(idArg));
@@ -239,27 +261,36 @@ export function showCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): Command
         changes: c.result.changes,
       };
     }
-    const text = renderText({ ...d, result: undefined }) + (c.result
-      ? `result    ${JSON.stringify((d.result as Record<string, unknown>).output)}\nfuel      ${c.result.fuel}\nmodule    ${toHex(c.result.moduleId)}\nchanged   ${c.result.changes} time(s) since its first run\n`
-      : '');
+    const r = c.result;
+    const text = renderText({
+      ...d,
+      result: r ? r.outcome : '(not executed)',
+      module: r ? toHex(r.moduleId) : undefined,
+      fuel: r ? r.fuel : undefined,
+      run_at: r ? new Date(Number(r.now)).toISOString() : undefined,
+      output: r ? (r.output ? displayOutput(r.output) : '(none)') : undefined,
+      logs: r ? r.logs : undefined,
+      // re-execution in canonical order may change a result; the audit log has a result_changed entry for each
+      changed: r ? `${r.changes} time(s) since its first run` : undefined,
+    });
     return { status: 0, json: d, text };
   });
 }
 
 export function orphansCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     const o = rt.orphans();
     return {
       status: 0, json: { orphans: o },
-      text: o.length === 0 ? '(no pending orphans)' : o.map((x) => `${x.id}  ${x.kind}  waiting for ${x.missing.join(', ')}`).join('\n'),
+      text: o.length === 0 ? '(no pending orphans)' : o.map((x) => `${x.id}  ${escapeControls(x.kind)}  waiting for ${x.missing.join(', ')}`).join('\n'),
     };
   });
 }
 
 export function headsCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend): CommandResult {
-  return withRuntime(io, a, b, false, (rt) => {
+  return withReadOnlyRuntime(io, a, b, (rt) => {
     const h = rt.heads(str(a, 'channel'));
-    return { status: 0, json: { heads: h }, text: h.map((x) => `#${x.channel}  ${x.id}`).join('\n') || '(empty store)' };
+    return { status: 0, json: { heads: h }, text: h.map((x) => `#${escapeControls(x.channel)}  ${x.id}`).join('\n') || '(empty store)' };
   });
 }
 
