@@ -7,8 +7,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex, utf8 } from '../bytes.ts';
 import { HOSTCALLS, HOSTCALL_NAMESPACE } from './hostcalls/table.ts';
 
-/** Bump on ANY change to instrument.ts that can change fuel, depth or NaN behaviour. */
-export const INSTRUMENTER_VERSION = 'kapsule-instrument/1 binaryen/132.0.0';
+/**
+ * Bump on ANY change to instrument.ts that can change fuel, depth or NaN behaviour, or the instrumented bytes' shape.
+ * 2: custom sections are stripped before binaryen; the output carries a `kapsule.frame` section (frame size for the
+ * stack budget); the walk is iterative. Fuel and depth counting are unchanged from 1.
+ */
+export const INSTRUMENTER_VERSION = 'kapsule-instrument/2 binaryen/132.0.0';
+
 
 /**
  * Static cost of one expression, by binaryen expression kind (docs/ABI.md §Metering). Expressions not listed
