@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Sandbox, type ExecOutcome } from '../../host/src/execute/index.ts';
 import { fixtureInput } from '../../host/src/execute/testing.ts';
 import { KapsuleError } from '../../host/src/errors.ts';
-import { corpusWasm, readCorpus, root, sha256, wat2wasm } from './_helpers.ts';
+import { corpusWasm, readCorpus, root, sha256, sha256Stream, wat2wasm } from './_helpers.ts';
 
 const files = readdirSync(join(root, 'test/corpus')).filter((f) => f.endsWith('.wat')).sort();
-const sb = new Sandbox({ sha256 });
+const sb = new Sandbox({ sha256, sha256Stream });
 
 async function runEntry(file: string): Promise<ExecOutcome | KapsuleError> {
   const c = readCorpus(file);

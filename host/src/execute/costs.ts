@@ -14,6 +14,11 @@ import { HOSTCALLS, HOSTCALL_NAMESPACE } from './hostcalls/table.ts';
  */
 export const INSTRUMENTER_VERSION = 'kapsule-instrument/2 binaryen/132.0.0';
 
+/**
+ * Version of how hostcalls are charged (part of COST_TABLE_HASH). 2: `get_child_metadata` charges its base cost
+ * once (200 + 1/B as documented); version 1 charged the base twice (432 fuel + bytes instead of 232 + bytes).
+ */
+export const HOSTCALL_CHARGE_VERSION = 2;
 
 /**
  * Static cost of one expression, by binaryen expression kind (docs/ABI.md §Metering). Expressions not listed
@@ -41,6 +46,7 @@ function costTableHash(): string {
     namespace: HOSTCALL_NAMESPACE,
     table: COST_TABLE,
     hostcalls: HOSTCALLS.map((h) => [h.name, h.cost.base, h.cost.perByte]),
+    hostcallCharge: HOSTCALL_CHARGE_VERSION,
     nan: 'canonical-at-sinks/0x7fc00000,0x7ff8000000000000',
   };
   return toHex(sha256(utf8.encode(JSON.stringify(doc))));

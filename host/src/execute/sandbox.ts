@@ -8,15 +8,13 @@ import { toHex } from '../bytes.ts';
 import { validateModule, type ValidatedModule } from './validate.ts';
 import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
 import { COST_TABLE_HASH, INSTRUMENTER_VERSION } from './costs.ts';
-import { HostEnv, Transcript, type RunState } from './hostcalls/impl.ts';
+import { HostEnv, Transcript, nobleSha256Stream, type IncrementalSha256, type RunState } from './hostcalls/impl.ts';
 import { MemoryPool } from './pool.ts';
+import { FRAME_SECTION, frameSlotsOf } from './code.ts';
+import { DEFAULT_FUEL_CEILING, MAX_DEPTH_CEILING, STACK_BUDGET_BYTES, depthForFrame, frameBytes } from './bounds.ts';
 import type { CompiledCache, ExecInput, ExecOutcome, HostPolicy, ModuleManifestLimits } from './types.ts';
 
-/**
- * Ceiling on call depth whatever the manifest says, so the engine's own stack (which varies with V8 flags and
- * frame sizes) is never what stops a run: a deeper manifest limit is clamped to this, identically everywhere.
- */
-export const MAX_DEPTH_CEILING = 5000;
+export { MAX_DEPTH_CEILING } from './bounds.ts';
 
 /** An in-memory CompiledCache (the store provides a SQLite one). */
 export class MemoryCompiledCache implements CompiledCache {
@@ -33,7 +31,10 @@ export function compiledCacheKey(moduleIdHex: string): string {
 export interface LoadedModule {
   /** Hex SHA-256 of the original bytes: the module's identity. */
   readonly id: string;
-  /** Effective limits: manifest ∩ host policy (∩ MAX_DEPTH_CEILING). */
+  /**
+   * Effective limits: manifest ∩ host policy (fuel ∩ DEFAULT_FUEL_CEILING when the policy sets no maxFuel), depth
+   * also ∩ MAX_DEPTH_CEILING ∩ the stack budget ÷ the module's largest frame (bounds.ts).
+   */
   readonly limits: ModuleManifestLimits;
 }
 
@@ -62,32 +63,53 @@ export interface SandboxStats {
 /** Instruments validated original bytes (instrument.ts). Injected so that a worker can run without binaryen. */
 export type Instrumenter = (original: Uint8Array, info: ValidatedModule) => Uint8Array;
 
+export interface SandboxOptions {
+  /** One-shot SHA-256 (module ids, short transcripts). */
+  sha256: (b: Uint8Array) => Uint8Array;
+  /**
+   * Incremental SHA-256 for transcripts longer than one chunk (64 KiB). Optional: @noble/hashes' by default; pass
+   * `() => createHash('sha256')` on Node for speed. Either gives the same hash.
+   */
+  sha256Stream?: IncrementalSha256;
+  policy?: HostPolicy;
+  cache?: CompiledCache;
+}
+
 /**
  * The sandbox without a built-in instrumenter: `Sandbox` (index.ts) is this plus binaryen. A core without an
  * instrumenter can only load modules whose instrumented form is in its cache (the worker's case).
  */
 export class SandboxCore {
   private readonly sha256: (b: Uint8Array) => Uint8Array;
+  private readonly sha256Stream: IncrementalSha256;
   private readonly policy: HostPolicy;
   private readonly cache: CompiledCache;
   private readonly modules = new Map<string, WebAssembly.Module>();
   private readonly env = new HostEnv();
   private readonly pool = new MemoryPool();
+  /** Largest frame (slots) of each compiled module, by cache key (read from its `kapsule.frame` section). */
+  private readonly frames = new Map<string, number>();
   readonly stats: SandboxStats = { instrumented: 0, compiled: 0, cacheHits: 0, runs: 0 };
 
-  constructor(opts: { sha256: (b: Uint8Array) => Uint8Array; policy?: HostPolicy; cache?: CompiledCache }, private readonly instrumenter: Instrumenter | null) {
+  constructor(opts: SandboxOptions, private readonly instrumenter: Instrumenter | null) {
     if (typeof opts?.sha256 !== 'function') throw new TypeError('Sandbox needs opts.sha256');
+    if (opts.sha256Stream !== undefined && typeof opts.sha256Stream !== 'function') throw new TypeError('opts.sha256Stream must be a function returning an incremental hash');
     this.sha256 = opts.sha256;
+    this.sha256Stream = opts.sha256Stream ?? nobleSha256Stream;
     this.policy = opts.policy ?? {};
     this.cache = opts.cache ?? new MemoryCompiledCache();
   }
 
-  /** Effective limits: the manifest narrowed by the host policy. */
+  /**
+   * Effective limits: the manifest narrowed by the host policy. Fuel is also capped by DEFAULT_FUEL_CEILING when
+   * the policy sets no maxFuel. (Depth is narrowed further at load, by the module's largest frame.)
+   */
   effectiveLimits(limits: ModuleManifestLimits): ModuleManifestLimits {
     checkLimits(limits);
     const p = this.policy;
     const hostcalls = [...new Set(limits.hostcalls)].filter((h) => !p.allowedHostcalls || p.allowedHostcalls.has(h)).sort();
-    const fuel = p.maxFuel !== undefined && p.maxFuel < limits.fuel ? p.maxFuel : limits.fuel;
+    const ceiling = p.maxFuel ?? DEFAULT_FUEL_CEILING;
+    const fuel = ceiling < limits.fuel ? ceiling : limits.fuel;
     const memoryPages = Math.min(limits.memoryPages, p.maxMemoryPages ?? limits.memoryPages);
     const maxDepth = Math.min(limits.maxDepth, p.maxDepth ?? limits.maxDepth, MAX_DEPTH_CEILING);
     return { hostcalls, fuel, memoryPages, maxDepth };
@@ -169,6 +191,17 @@ export class SandboxCore {
   }
 
   private finish(id: string, eff: ModuleManifestLimits, key: string, module: WebAssembly.Module, info: ValidatedModule): LoadedModule {
+    let slots = this.frames.get(key);
+    if (slots === undefined) {
+      const s = frameSlotsOf(module);
+      if (s === null) throw new KapsuleError('MODULE_INVALID', 'execute', `compiled module ${key} has no ${FRAME_SECTION} section (instrumented by another version?)`, { internal: true });
+      this.frames.set(key, (slots = s));
+    }
+    const stackDepth = depthForFrame(slots);
+    if (stackDepth < 1) {
+      throw new KapsuleError('MODULE_INVALID', 'execute', `a function needs an estimated ${frameBytes(slots)}-byte stack frame, more than the ${STACK_BUDGET_BYTES}-byte stack budget`, { frameSlots: slots, feature: 'stack-frame' });
+    }
+    if (stackDepth < eff.maxDepth) eff = { ...eff, maxDepth: stackDepth };
     const memory = info.importedMemory
       ? { initial: info.importedMemory.initial, maximum: Math.min(info.importedMemory.maximum ?? eff.memoryPages, eff.memoryPages) }
       : null;
@@ -186,7 +219,7 @@ export class SandboxCore {
       input, moduleId: m.id, memory: null, charge: null,
       writes: { trust: new Map(), balances: new Map(), kv: new Map() },
       output: new Uint8Array(0), logs: [], logTruncated: false,
-      transcript: new Transcript(this.sha256), metaBytes: null, contextBytes: null,
+      transcript: new Transcript(this.sha256, this.sha256Stream), metaBytes: null, contextBytes: null,
     };
     const pooled = m.memory ? this.pool.acquire(m.memory.initial, m.memory.maximum) : null;
     let exports: WebAssembly.Exports | null = null;

@@ -43,6 +43,7 @@ interface WorkerData {
 }
 
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+const sha256Stream = () => { const h = createHash('sha256'); return { update: (d: Uint8Array) => h.update(d), digest: () => new Uint8Array(h.digest()) }; };
 
 function encodeValue(v: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(v, (_k, x) => {
@@ -152,7 +153,7 @@ function workerMain(): void {
   try {
     const key = compiledCacheKey(toHex(sha256(wd.wasm)));
     const sb = new SandboxCore({
-      sha256, policy: wd.policy,
+      sha256, sha256Stream, policy: wd.policy,
       cache: { get: (k) => (k === key ? wd.compiled : undefined), set: () => {} },
     }, null);
     const mod = sb.load(wd.wasm, wd.limits);
