@@ -28,6 +28,13 @@ export interface WorkerRunRequest {
 }
 
 const RPC_BYTES = 1 << 20;
+/**
+ * Control words (Int32Array over `ctrl`): [ANSWERED] the sequence number of the last request this thread answered,
+ * [LEN] that answer's byte length in `data`. Every request carries the worker's next sequence number, and the worker
+ * waits until ANSWERED equals it, in a loop: one Atomics.wait without that check can be woken by (or find) the
+ * previous answer and read it again.
+ */
+const ANSWERED = 0, LEN = 1;
 type RpcMethod = 'trustScore' | 'balance' | 'kvGet' | 'childCount' | 'childMetadata';
 
 interface WorkerData {
@@ -98,7 +105,7 @@ export function runManyInWorker(req: WorkerRunRequest, times: number): Promise<E
       void worker.terminate();
     };
     const timer = setTimeout(() => finish(() => reject(new KapsuleError('TIMEOUT', 'execute', `run exceeded the ${req.timeoutMs} ms wall-clock backstop`, { timeoutMs: req.timeoutMs }))), req.timeoutMs);
-    worker.on('message', (msg: { rpc?: RpcMethod; args?: unknown[]; ok?: ExecOutcome[]; error?: { code: ErrorCode; stage: Stage; message: string; details?: Record<string, unknown> } | { bug: string } }) => {
+    worker.on('message', (msg: { rpc?: RpcMethod; seq?: number; args?: unknown[]; ok?: ExecOutcome[]; error?: { code: ErrorCode; stage: Stage; message: string; details?: Record<string, unknown> } | { bug: string } }) => {
       if (msg.rpc) {
         let out: Uint8Array;
         try {
@@ -109,9 +116,9 @@ export function runManyInWorker(req: WorkerRunRequest, times: number): Promise<E
         }
         if (out.length > RPC_BYTES) out = encodeValue({ err: `state value of ${out.length} bytes exceeds the worker channel` });
         d8.set(out);
-        Atomics.store(c32, 1, out.length);
-        Atomics.store(c32, 0, 1);
-        Atomics.notify(c32, 0);
+        Atomics.store(c32, LEN, out.length);
+        Atomics.store(c32, ANSWERED, msg.seq!);
+        Atomics.notify(c32, ANSWERED);
         return;
       }
       if (msg.ok) finish(() => resolve(msg.ok!));
@@ -133,11 +140,16 @@ function workerMain(): void {
   const c32 = new Int32Array(wd.ctrl);
   const d8 = new Uint8Array(wd.data);
   const port = parentPort!;
+  let seq = 0;
   const call = (rpc: RpcMethod, ...args: unknown[]): unknown => {
-    Atomics.store(c32, 0, 0);
-    port.postMessage({ rpc, args });
-    Atomics.wait(c32, 0, 0);
-    const r = decodeValue(d8.slice(0, Atomics.load(c32, 1))) as { v?: unknown; err?: string };
+    seq = (seq + 1) | 0;
+    port.postMessage({ rpc, seq, args });
+    for (;;) {
+      const answered = Atomics.load(c32, ANSWERED);
+      if (answered === seq) break;
+      Atomics.wait(c32, ANSWERED, answered);
+    }
+    const r = decodeValue(d8.slice(0, Atomics.load(c32, LEN))) as { v?: unknown; err?: string };
     if (r.err !== undefined) throw new Error(`state read ${rpc} failed: ${r.err}`);
     return r.v;
   };
