@@ -24,6 +24,7 @@ export { MODULE_CAPS } from './validate.ts';
 export {
   DEFAULT_FUEL_CEILING, STACK_BUDGET_BYTES, FRAME_OVERHEAD_BYTES, POOL_MAX_PAGES, TRANSCRIPT_MAX_BYTES, depthForFrame, frameBytes,
 } from './bounds.ts';
+export { runWithDeadline, deadlineInterrupts, type DeadlineOptions } from './deadline.ts';
 export type { IncrementalHash, IncrementalSha256 } from './hostcalls/impl.ts';
 export { encodeMeta, encodeContext } from './meta.ts';
 

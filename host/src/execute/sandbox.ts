@@ -12,6 +12,7 @@ import { HostEnv, Transcript, nobleSha256Stream, type IncrementalSha256, type Ru
 import { MemoryPool } from './pool.ts';
 import { FRAME_SECTION, frameSlotsOf } from './code.ts';
 import { DEFAULT_FUEL_CEILING, MAX_DEPTH_CEILING, STACK_BUDGET_BYTES, depthForFrame, frameBytes } from './bounds.ts';
+import { trackInterruptible, type Interruptible } from './deadline.ts';
 import type { CompiledCache, ExecInput, ExecOutcome, HostPolicy, ModuleManifestLimits } from './types.ts';
 
 export { MAX_DEPTH_CEILING } from './bounds.ts';
@@ -79,7 +80,7 @@ export interface SandboxOptions {
  * The sandbox without a built-in instrumenter: `Sandbox` (index.ts) is this plus binaryen. A core without an
  * instrumenter can only load modules whose instrumented form is in its cache (the worker's case).
  */
-export class SandboxCore {
+export class SandboxCore implements Interruptible {
   private readonly sha256: (b: Uint8Array) => Uint8Array;
   private readonly sha256Stream: IncrementalSha256;
   private readonly policy: HostPolicy;
@@ -89,6 +90,8 @@ export class SandboxCore {
   private readonly pool = new MemoryPool();
   /** Largest frame (slots) of each compiled module, by cache key (read from its `kapsule.frame` section). */
   private readonly frames = new Map<string, number>();
+  /** The pooled memory of the run in progress, to give back if a deadline interrupts it (deadline.ts). */
+  private inFlight: { memory: WebAssembly.Memory; initial: number; maximum: number } | null = null;
   readonly stats: SandboxStats = { instrumented: 0, compiled: 0, cacheHits: 0, runs: 0 };
 
   constructor(opts: SandboxOptions, private readonly instrumenter: Instrumenter | null) {
@@ -224,6 +227,8 @@ export class SandboxCore {
     const pooled = m.memory ? this.pool.acquire(m.memory.initial, m.memory.maximum) : null;
     let exports: WebAssembly.Exports | null = null;
     this.env.current = rs;
+    if (pooled) this.inFlight = { memory: pooled, initial: m.memory!.initial, maximum: m.memory!.maximum };
+    const untrack = trackInterruptible(this);
     try {
       let instance: WebAssembly.Instance;
       try {
@@ -253,9 +258,23 @@ export class SandboxCore {
     } catch (e) {
       throw classify(e, exports, budget, m.limits);
     } finally {
+      untrack();
       this.env.current = null;
+      this.inFlight = null;
       if (pooled && m.memory) this.pool.release(pooled, m.memory.initial, m.memory.maximum);
     }
+  }
+
+  /**
+   * Called by runWithDeadline (deadline.ts) when it interrupted a run of this sandbox: an interrupted run unwinds
+   * without running `finally` blocks, so the run state is cleared and the pooled memory returned here. The
+   * memory is wiped before its next use like any other.
+   */
+  interrupted(): void {
+    this.env.current = null;
+    const f = this.inFlight;
+    this.inFlight = null;
+    if (f) this.pool.release(f.memory, f.initial, f.maximum);
   }
 
   /** Pool counters (memories created vs reused). */
