@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  Sandbox, DEFAULT_FUEL_CEILING, POOL_MAX_PAGES, HOSTCALLS, COST_TABLE_HASH, encodeMeta,
+  Sandbox, DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, POOL_MAX_PAGES, HOSTCALLS, COST_TABLE, COST_TABLE_HASH, encodeMeta,
 } from '../../host/src/execute/index.ts';
 import { fixtureInput, fixtureMeta, memoryState } from '../../host/src/execute/testing.ts';
 import { sha256, sha256Stream, wat2wasm } from './_helpers.ts';
@@ -24,6 +24,20 @@ test('fuel: without a policy the budget is min(manifest, DEFAULT_FUEL_CEILING); 
   assert.equal(new Sandbox({ sha256, policy: { maxFuel: 100n } }).load(wasm, lim({ fuel: 1n << 62n })).limits.fuel, 100n);
 });
 
+test('memory: without a policy the page cap is min(manifest, DEFAULT_MEMORY_PAGES_CEILING); a larger initial memory is refused', async () => {
+  assert.equal(DEFAULT_MEMORY_PAGES_CEILING, 4096);
+  const importing = (pages: number) => wat2wasm(`(module (import "env" "memory" (memory ${pages})) (func (export "run") (result i32) (i32.const 0)))`);
+  const sb = new Sandbox({ sha256 });
+  assert.equal(sb.load(await importing(1), lim({ memoryPages: 65536 })).limits.memoryPages, 4096);
+  assert.equal(sb.load(await importing(4096), lim({ memoryPages: 65536 })).limits.memoryPages, 4096);
+  let e: unknown = null;
+  try { sb.load(await importing(4097), lim({ memoryPages: 65536 })); } catch (x) { e = x; }
+  assert.ok(e instanceof Error && (e as { code?: string }).code === 'MODULE_INVALID' && /cap is 4096/.test(e.message), String(e));
+  const owned = await wat2wasm('(module (memory 5000 5000) (func (export "run") (result i32) (i32.const 0)))');
+  assert.throws(() => sb.load(owned, lim({ memoryPages: 65536 })), /exceeds the cap of 4096/);
+  assert.equal(new Sandbox({ sha256, policy: { maxMemoryPages: 65536 } }).load(owned, lim({ memoryPages: 65536 })).limits.memoryPages, 65536);
+});
+
 test('pool: memories up to POOL_MAX_PAGES are reused (wiped); larger ones are fresh every run and never wiped', async () => {
   const mod = (pages: number) => wat2wasm(`(module (import "env" "memory" (memory ${pages}))
     (func (export "run") (result i32)
@@ -31,7 +45,7 @@ test('pool: memories up to POOL_MAX_PAGES are reused (wiped); larger ones are fr
       (i32.store (i32.const 0) (i32.const 1))
       (i32.store8 (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 1)) (i32.const 1))
       (i32.const 0)))`);
-  const sb = new Sandbox({ sha256 });
+  const sb = new Sandbox({ sha256, policy: { maxMemoryPages: 65536 } });
   const small = sb.load(await mod(POOL_MAX_PAGES), lim({ memoryPages: POOL_MAX_PAGES }));
   for (let i = 0; i < 3; i++) assert.equal(sb.run(small, fixtureInput()).ok, true);
   assert.deepEqual(sb.poolStats(), { created: 1, reused: 2 });
@@ -82,21 +96,47 @@ test('transcript: hashed as it grows, the same value as hashing the whole record
   }
 });
 
-test('get_child_metadata charges its base once (cost-table version 2): 200 + 1 per byte moved, on every path', async () => {
-  const call = (index: number, cap: number) => wat2wasm(`(module
-    (import "kapsule_v1" "get_child_metadata" (func $m (param i32 i32 i32 i32) (result i32)))
-    (memory 1 1) (data (i32.const 0) "${'\\11'.repeat(32)}")
-    (func (export "run") (result i32) (drop (call $m (i32.const 0) (i32.const ${index}) (i32.const 64) (i32.const ${cap}))) (i32.const 0)))`);
-  const base = await wat2wasm('(module (memory 1 1) (func (export "run") (result i32) (drop (i32.const 0)) (i32.const 0)))');
-  const hostcalls = ['get_child_metadata'];
-  const fuel = (sb: Sandbox, w: Uint8Array, input = fixtureInput()) => sb.run(sb.load(w, lim({ hostcalls })), input).fuelUsed;
+test('hostcall charge version 2: get_child_metadata charges its base once; values the host read or encoded are charged even when they do not fit', async () => {
+  const hostcalls = ['get_child_metadata', 'get_parent_metadata', 'kv_get'];
+  const imports = `(import "kapsule_v1" "get_child_metadata" (func $child (param i32 i32 i32 i32) (result i32)))
+    (import "kapsule_v1" "get_parent_metadata" (func $parent (param i32 i32 i32) (result i32)))
+    (import "kapsule_v1" "kv_get" (func $kv (param i32 i32 i32 i32) (result i32)))`;
+  // one call (4 fuel for the call instruction) against the same module with (drop (i32.const 0)) instead
+  const one = (call: string) => wat2wasm(`(module ${imports} (memory 1 1) (data (i32.const 0) "${'\\11'.repeat(32)}greeting")
+    (func (export "run") (result i32) (drop ${call}) (i32.const 0)))`);
   const sb = new Sandbox({ sha256 });
-  const none = fuel(sb, base) + 4n; // + the call instruction
+  const fuel = async (call: string, input = fixtureInput()) => sb.run(sb.load(await one(call), lim({ hostcalls })), input).fuelUsed;
+  const none = (await fuel('(i32.const 0)')) + 4n;
+  const input = fixtureInput();
   const child0 = encodeMeta(fixtureMeta({ id: new Uint8Array(32).fill(0xc1), kind: 'comment', parents: [new Uint8Array(32).fill(0x11)], flags: [], logic: null, payloadLength: 1 }));
-  assert.equal(fuel(sb, await call(0, 4096)) - none, 200n + 32n + BigInt(child0.length), 'delivered');
-  assert.equal(fuel(sb, await call(0, 1)) - none, 232n, 'buffer too small: only the id moved');
-  assert.equal(fuel(sb, await call(7, 4096)) - none, 232n, 'OUT_OF_RANGE');
-  const noIndex = fixtureInput({ state: memoryState({ children: null }) });
-  assert.equal(fuel(sb, await call(0, 4096), noIndex) - none, 232n, 'UNAVAILABLE');
+  const parent0 = encodeMeta(input.parents[0]!);
+  const idLen = 32n;
+  // get_child_metadata: 200 + id + metadata, fitting or not (v1: 432 + metadata, and 432 on a miss)
+  assert.equal(await fuel('(call $child (i32.const 0) (i32.const 0) (i32.const 1024) (i32.const 4096))') - none, 200n + idLen + BigInt(child0.length), 'delivered');
+  assert.equal(await fuel('(call $child (i32.const 0) (i32.const 0) (i32.const 1024) (i32.const 1))') - none, 200n + idLen + BigInt(child0.length), 'size probe');
+  assert.equal(await fuel('(call $child (i32.const 0) (i32.const 7) (i32.const 1024) (i32.const 4096))') - none, 232n, 'OUT_OF_RANGE');
+  assert.equal(await fuel('(call $child (i32.const 0) (i32.const 0) (i32.const 1024) (i32.const 4096))', fixtureInput({ state: memoryState({ children: null }) })) - none, 232n, 'UNAVAILABLE');
+  // get_parent_metadata: 100 + metadata, fitting or not (v1: 100 on a miss)
+  assert.equal(await fuel('(call $parent (i32.const 0) (i32.const 1024) (i32.const 4096))') - none, 100n + BigInt(parent0.length), 'parent delivered');
+  assert.equal(await fuel('(call $parent (i32.const 0) (i32.const 1024) (i32.const 0))') - none, 100n + BigInt(parent0.length), 'parent size probe');
+  // kv_get of "greeting" = "hi": 200 + key + value, fitting or not (v1: 200 + key on a miss); absent: 200 + key
+  const kvState = fixtureInput({ state: { ...memoryState(), kvGet: (_m, k) => (new TextDecoder().decode(k) === 'greeting' ? new TextEncoder().encode('hi') : null) } });
+  assert.equal(await fuel('(call $kv (i32.const 32) (i32.const 8) (i32.const 1024) (i32.const 16))', kvState) - none, 200n + 8n + 2n, 'kv delivered');
+  assert.equal(await fuel('(call $kv (i32.const 32) (i32.const 8) (i32.const 1024) (i32.const 0))', kvState) - none, 200n + 8n + 2n, 'kv size probe');
+  assert.equal(await fuel('(call $kv (i32.const 32) (i32.const 7) (i32.const 1024) (i32.const 16))', kvState) - none, 200n + 7n, 'kv absent');
   assert.match(COST_TABLE_HASH, /^[0-9a-f]{64}$/);
+});
+
+test('cost table: memory.grow and bulk memory bases pay for the engine call they make (fuel per ms, bench/bounds.ts)', async () => {
+  assert.equal(COST_TABLE.memoryGrowBase, 100);
+  assert.equal(COST_TABLE.bulkBase, 16);
+  const run = async (body: string) => {
+    const sb = new Sandbox({ sha256 });
+    return sb.run(sb.load(await wat2wasm(`(module (memory 1 2) (func (export "run") (result i32) ${body} (i32.const 0)))`), lim()), fixtureInput()).fuelUsed;
+  };
+  const base = await run('');
+  assert.equal(await run('(memory.fill (i32.const 0) (i32.const 0) (i32.const 64))') - base, 16n + 8n);
+  assert.equal(await run('(memory.copy (i32.const 0) (i32.const 8) (i32.const 0))') - base, 16n);
+  assert.equal(await run('(drop (memory.grow (i32.const 0)))') - base, 1n + 100n);
+  assert.equal(await run('(drop (memory.grow (i32.const 1)))') - base, 1n + 100n + 4096n);
 });

@@ -35,11 +35,19 @@ export const FRAME_OVERHEAD_BYTES = 96;
 export const DEFAULT_FUEL_CEILING = 1n << 30n;
 
 /**
- * Pooled memories are wiped (zero-filled) before reuse, which costs time proportional to their size and is paid by
- * no fuel. Memories of more pages than this are never pooled: each run gets a fresh one, which the OS zero-fills
- * lazily, only where the guest touches it (and touching costs fuel).
+ * Memory pages a host allows when its policy sets none (HostPolicy.maxMemoryPages): the effective cap is
+ * min(manifest, this), and a module whose imported or declared initial memory is larger is refused at load. A
+ * run's initial memory is paid by no fuel: creating it and the page faults of touching all of it cost up to
+ * ~2 ms and its size in transient RSS at 4096 pages (256 MiB), ~25-85 ms at 65,536 pages (bench/bounds.ts).
  */
-export const POOL_MAX_PAGES = 64;
+export const DEFAULT_MEMORY_PAGES_CEILING = 4096;
+
+/**
+ * Pooled memories are wiped (zero-filled) before reuse, which costs time proportional to their size and is paid by
+ * no fuel: ~2 µs per 64 KiB page here, against ~70 µs for a fresh memory. Memories of more pages than this are
+ * never pooled: each run gets a fresh one, which the OS zero-fills lazily, only where the guest touches it.
+ */
+export const POOL_MAX_PAGES = 16;
 
 /**
  * Transcript bytes one run may produce (records before hashing; they are hashed as they come, in chunks of

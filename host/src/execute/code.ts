@@ -21,8 +21,8 @@ import { KapsuleError } from '../errors.ts';
 export const CODE_CAPS = {
   /** Bytes of one function body (locals + instructions). */
   maxFunctionBytes: 128 * 1024,
-  /** Bytes of the whole code section. */
-  maxCodeBytes: 1024 * 1024,
+  /** Bytes of the whole code section (instrumenting 1 MiB of hostile code took 5 s here; 512 KiB about half). */
+  maxCodeBytes: 512 * 1024,
   /** Nesting of block / loop / if. */
   maxNesting: 512,
   /** Depth of one value's expression tree (a chain of unary operations counts one per operation). */

@@ -16,7 +16,10 @@ export const INSTRUMENTER_VERSION = 'kapsule-instrument/2 binaryen/132.0.0';
 
 /**
  * Version of how hostcalls are charged (part of COST_TABLE_HASH). 2: `get_child_metadata` charges its base cost
- * once (200 + 1/B as documented); version 1 charged the base twice (432 fuel + bytes instead of 232 + bytes).
+ * once (version 1 charged it twice: 432 fuel + bytes instead of 232 + bytes); `kv_get`, `get_parent_metadata` and
+ * `get_child_metadata` charge the bytes of the value the host read or encoded even when it does not fit the
+ * buffer (version 1 charged a size probe the base only, so probing a 64 KiB value or 6 KB of metadata in a loop
+ * burnt 1-2k fuel per millisecond: bench/bounds.ts).
  */
 export const HOSTCALL_CHARGE_VERSION = 2;
 
@@ -33,11 +36,13 @@ export const COST_TABLE = {
   heavyArith: 3,
   loopIteration: 1,
   functionEntry: 2,
-  memoryGrowBase: 10,
+  /** V8's memory.grow is a runtime call (~1.5 µs here even by 0 pages): 10 made it burn 7k fuel/ms. */
+  memoryGrowBase: 100,
   /** Per 64 KiB page requested by memory.grow (charged even when the grow fails). */
   memoryGrowPerPage: 4096,
-  /** memory.copy / memory.fill / memory.init: base + ceil-free len >> bulkBytesShift. */
-  bulkBase: 2,
+  /** memory.copy / memory.fill / memory.init: base + ceil-free len >> bulkBytesShift. The base pays for the
+   * builtin call (~0.25 µs here for 0 bytes: a base of 2 burnt 11k fuel/ms). */
+  bulkBase: 16,
   bulkBytesShift: 3,
 } as const;
 

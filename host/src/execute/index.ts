@@ -22,7 +22,7 @@ export { INSTRUMENTER_VERSION, COST_TABLE_HASH, COST_TABLE } from './costs.ts';
 export { HOSTCALLS, HOSTCALL_NAMESPACE, ABI_VERSION, STATUS, HOSTCALL_LIMITS, ENV_IMPORTS } from './hostcalls/table.ts';
 export { MODULE_CAPS } from './validate.ts';
 export {
-  DEFAULT_FUEL_CEILING, STACK_BUDGET_BYTES, FRAME_OVERHEAD_BYTES, POOL_MAX_PAGES, TRANSCRIPT_MAX_BYTES, depthForFrame, frameBytes,
+  DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, STACK_BUDGET_BYTES, FRAME_OVERHEAD_BYTES, POOL_MAX_PAGES, TRANSCRIPT_MAX_BYTES, depthForFrame, frameBytes,
 } from './bounds.ts';
 export { runWithDeadline, deadlineInterrupts, type DeadlineOptions } from './deadline.ts';
 export type { IncrementalHash, IncrementalSha256 } from './hostcalls/impl.ts';

@@ -392,7 +392,8 @@ class FunctionInstrumenter {
 /** Instruments validated ORIGINAL bytes. Deterministic for a given binaryen version and cost table. */
 export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array {
   const bytes = without(original, v.stripSections);
-  const m = b.readBinary(bytes);
+  let m: Binaryen.Module;
+  try { m = b.readBinary(bytes); } catch (e) { throw binaryenFailed(e); }
   try {
     m.setFeatures(FEATURES);
     for (const [g, type] of [[G_FUEL, b.i64], [G_DEPTH, b.i32], [G_GROW, b.i32]] as const) {
@@ -439,9 +440,21 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
     }
     const out = m.emitBinary();
     return withFrameSection(out, measureFrames(out).maxFrameSlots);
+  } catch (e) {
+    throw e instanceof KapsuleError ? e : binaryenFailed(e);
   } finally {
     m.dispose();
   }
+}
+
+/**
+ * binaryen threw on bytes the validator and the engine accepted: the module's verdict, typed. Not a stack
+ * overflow, though: that depends on the caller's stack (the code caps keep binaryen under 400 KiB of it), not on
+ * the module, so it is rethrown as it is rather than recorded as the module's permanent refusal.
+ */
+function binaryenFailed(e: unknown): unknown {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return e;
+  return new KapsuleError('MODULE_INVALID', 'execute', `the instrumenter could not process the module: ${String((e as Error)?.message ?? e).slice(0, 200)}`, { internal: true });
 }
 
 /** `bytes` without the given [start, end) ranges (sorted, disjoint). */

@@ -11,7 +11,7 @@ import { COST_TABLE_HASH, INSTRUMENTER_VERSION } from './costs.ts';
 import { HostEnv, Transcript, nobleSha256Stream, type IncrementalSha256, type RunState } from './hostcalls/impl.ts';
 import { MemoryPool } from './pool.ts';
 import { FRAME_SECTION, frameSlotsOf } from './code.ts';
-import { DEFAULT_FUEL_CEILING, MAX_DEPTH_CEILING, STACK_BUDGET_BYTES, depthForFrame, frameBytes } from './bounds.ts';
+import { DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, MAX_DEPTH_CEILING, STACK_BUDGET_BYTES, depthForFrame, frameBytes } from './bounds.ts';
 import { trackInterruptible, type Interruptible } from './deadline.ts';
 import type { CompiledCache, ExecInput, ExecOutcome, HostPolicy, ModuleManifestLimits } from './types.ts';
 
@@ -33,7 +33,8 @@ export interface LoadedModule {
   /** Hex SHA-256 of the original bytes: the module's identity. */
   readonly id: string;
   /**
-   * Effective limits: manifest ∩ host policy (fuel ∩ DEFAULT_FUEL_CEILING when the policy sets no maxFuel), depth
+   * Effective limits: manifest ∩ host policy (fuel ∩ DEFAULT_FUEL_CEILING and pages ∩ DEFAULT_MEMORY_PAGES_CEILING
+   * when the policy sets none), depth
    * also ∩ MAX_DEPTH_CEILING ∩ the stack budget ÷ the module's largest frame (bounds.ts).
    */
   readonly limits: ModuleManifestLimits;
@@ -104,8 +105,9 @@ export class SandboxCore implements Interruptible {
   }
 
   /**
-   * Effective limits: the manifest narrowed by the host policy. Fuel is also capped by DEFAULT_FUEL_CEILING when
-   * the policy sets no maxFuel. (Depth is narrowed further at load, by the module's largest frame.)
+   * Effective limits: the manifest narrowed by the host policy. Fuel and memory pages are capped by
+   * DEFAULT_FUEL_CEILING and DEFAULT_MEMORY_PAGES_CEILING when the policy sets no maxFuel / maxMemoryPages.
+   * (Depth is narrowed further at load, by the module's largest frame.)
    */
   effectiveLimits(limits: ModuleManifestLimits): ModuleManifestLimits {
     checkLimits(limits);
@@ -113,7 +115,7 @@ export class SandboxCore implements Interruptible {
     const hostcalls = [...new Set(limits.hostcalls)].filter((h) => !p.allowedHostcalls || p.allowedHostcalls.has(h)).sort();
     const ceiling = p.maxFuel ?? DEFAULT_FUEL_CEILING;
     const fuel = ceiling < limits.fuel ? ceiling : limits.fuel;
-    const memoryPages = Math.min(limits.memoryPages, p.maxMemoryPages ?? limits.memoryPages);
+    const memoryPages = Math.min(limits.memoryPages, p.maxMemoryPages ?? DEFAULT_MEMORY_PAGES_CEILING);
     const maxDepth = Math.min(limits.maxDepth, p.maxDepth ?? limits.maxDepth, MAX_DEPTH_CEILING);
     return { hostcalls, fuel, memoryPages, maxDepth };
   }

@@ -113,6 +113,11 @@ export interface RunState {
   /** Encoded capsule metadata and context, computed on first use. */
   metaBytes: Uint8Array | null;
   contextBytes: Uint8Array | null;
+  /**
+   * Encodings computed during the run, kept so that a size probe followed by the read (or repeated probes) encodes
+   * once: each parent's metadata (at most 32), and the last child's. Optional: created on first use.
+   */
+  encoded?: { parents: (Uint8Array | undefined)[]; child: { key: string; bytes: Uint8Array } | null };
 }
 
 const EMPTY = new Uint8Array(0);
@@ -186,10 +191,14 @@ export class HostEnv {
    * inside memory whatever the answer: calls that may return a status instead (ABSENT, OUT_OF_RANGE,
    * UNAVAILABLE) check it themselves first, so a bad buffer faults the same way whatever the state holds.
    */
-  private deliver(rs: RunState, spec: HostcallSpec, id: number, args: number[], inBytes: Uint8Array, value: Uint8Array, outPtr: number, outCap: number): number {
+  /**
+   * `produced`: the host read or built `value` for this call (a store read, a metadata encoding), so its bytes are
+   * charged even when they do not fit (HOSTCALL_CHARGE_VERSION 2); otherwise only bytes copied out are charged.
+   */
+  private deliver(rs: RunState, spec: HostcallSpec, id: number, args: number[], inBytes: Uint8Array, value: Uint8Array, outPtr: number, outCap: number, produced = false): number {
     const dst = this.range(rs, spec.name, outPtr, outCap);
     const fits = value.length <= dst.length;
-    this.charge(rs, spec, inBytes.length + (fits ? value.length : 0));
+    this.charge(rs, spec, inBytes.length + (fits || produced ? value.length : 0));
     if (fits) dst.set(value);
     rs.transcript.record(id, args, inBytes, fits ? value : EMPTY, value.length);
     return value.length;
@@ -250,7 +259,9 @@ export class HostEnv {
         if (i >= rs.input.parents.length) return this.status(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, STATUS.OUT_OF_RANGE);
         const m = rs.input.parents[i];
         if (m === null) return this.status(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, STATUS.ABSENT);
-        return this.deliver(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, encodeMeta(m), outPtr, outCap);
+        const enc = (rs.encoded ??= { parents: [], child: null });
+        const bytes = (enc.parents[i] ??= encodeMeta(m));
+        return this.deliver(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, bytes, outPtr, outCap, true);
       },
       get_child_count: (idPtr: number): number => {
         const rs = this.rs();
@@ -269,20 +280,21 @@ export class HostEnv {
         const dst = this.range(rs, 'get_child_metadata', outPtr, outCap);
         const st = rs.input.state;
         if (!st.childMetadata) return this.status(rs, S.get_child_metadata, I.get_child_metadata, args, id, STATUS.UNAVAILABLE);
-        // base + the id, charged once, before the state read; the bytes copied out are charged when they are
-        // (cost-table version 2: version 1 charged the base a second time here)
+        // base + the id, charged once, before the state read; then the metadata's bytes, fitting or not
+        // (HOSTCALL_CHARGE_VERSION 2: version 1 charged the base a second time here, and no bytes on a miss)
         this.charge(rs, S.get_child_metadata, id.length);
         const m = st.childMetadata(id, index >>> 0);
         if (m === null) {
           rs.transcript.record(I.get_child_metadata, args, id, EMPTY, STATUS.OUT_OF_RANGE);
           return STATUS.OUT_OF_RANGE;
         }
-        const value = encodeMeta(m);
+        const enc = (rs.encoded ??= { parents: [], child: null });
+        const key = `${toHex(id)}/${index >>> 0}`;
+        if (enc.child?.key !== key) enc.child = { key, bytes: encodeMeta(m) };
+        const value = enc.child.bytes;
         const fits = value.length <= dst.length;
-        if (fits) {
-          this.chargeBytes(rs, S.get_child_metadata, value.length);
-          dst.set(value);
-        }
+        this.chargeBytes(rs, S.get_child_metadata, value.length); // produced for this call: charged even if it does not fit
+        if (fits) dst.set(value);
         rs.transcript.record(I.get_child_metadata, args, id, fits ? value : EMPTY, value.length);
         return value.length;
       },
@@ -340,7 +352,7 @@ export class HostEnv {
         this.range(rs, 'kv_get', outPtr, outCap);
         const v = rs.writes.kv.has(hex) ? rs.writes.kv.get(hex)! : rs.input.state.kvGet(rs.moduleId, key);
         if (v === null) return this.status(rs, S.kv_get, I.kv_get, args, key, STATUS.ABSENT);
-        return this.deliver(rs, S.kv_get, I.kv_get, args, key, v, outPtr, outCap);
+        return this.deliver(rs, S.kv_get, I.kv_get, args, key, v, outPtr, outCap, true);
       },
       kv_set: (keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): number => {
         const rs = this.rs();
