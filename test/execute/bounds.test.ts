@@ -52,11 +52,12 @@ test('pool: memories up to POOL_MAX_PAGES are reused (wiped); larger ones are fr
   const big = sb.load(await mod(POOL_MAX_PAGES + 1), lim({ memoryPages: POOL_MAX_PAGES + 1 }));
   for (let i = 0; i < 3; i++) assert.equal(sb.run(big, fixtureInput()).ok, true);
   assert.deepEqual(sb.poolStats(), { created: 4, reused: 2 }, 'three fresh memories, none reused');
-  // 4 GiB imported, 3 fuel, twice: the second run does not zero-fill 4 GiB first (nothing is pooled to wipe)
+  // 4 GiB imported (allowed by the policy), twice: the second run does not zero-fill 4 GiB first (nothing is pooled
+  // to wipe); its initial memory is charged like memory.grow: 65,535 × 4096 fuel, + 3 for the run
   const huge = sb.load(await wat2wasm(`(module (import "env" "memory" (memory 65536))
-    (func (export "run") (result i32) (i32.store8 (i32.const 0xffffffff) (i32.const 1)) (i32.const 0)))`), lim({ fuel: 3n, memoryPages: 65536 }));
-  assert.equal(sb.run(huge, fixtureInput()).fuelUsed, 3n);
-  assert.equal(sb.run(huge, fixtureInput()).fuelUsed, 3n);
+    (func (export "run") (result i32) (i32.store8 (i32.const 0xffffffff) (i32.const 1)) (i32.const 0)))`), lim({ fuel: 1n << 30n, memoryPages: 65536 }));
+  assert.equal(sb.run(huge, fixtureInput()).fuelUsed, 65_535n * 4096n + 3n);
+  assert.equal(sb.run(huge, fixtureInput()).fuelUsed, 65_535n * 4096n + 3n);
   assert.deepEqual(sb.poolStats(), { created: 6, reused: 2 });
 });
 
@@ -139,4 +140,22 @@ test('cost table: memory.grow and bulk memory bases pay for the engine call they
   assert.equal(await run('(memory.copy (i32.const 0) (i32.const 8) (i32.const 0))') - base, 16n);
   assert.equal(await run('(drop (memory.grow (i32.const 0)))') - base, 1n + 100n);
   assert.equal(await run('(drop (memory.grow (i32.const 1)))') - base, 1n + 100n + 4096n);
+});
+
+test('initial memory beyond the first page is charged like memory.grow, before anything is allocated', async () => {
+  const sb = new Sandbox({ sha256 });
+  const body = '(func (export "run") (result i32) (i32.const 0))';
+  const run = async (mem: string, fuel: bigint) => {
+    const mod = sb.load(await wat2wasm(`(module ${mem} ${body})`), lim({ fuel, memoryPages: 4096 }));
+    try { return sb.run(mod, fixtureInput()).fuelUsed; } catch (e) { return e as Error & { code: string; details: Record<string, unknown> }; }
+  };
+  assert.equal(await run('(import "env" "memory" (memory 1))', 1000n), 2n);
+  assert.equal(await run('(import "env" "memory" (memory 3))', 10_000n), 2n * 4096n + 2n);
+  assert.equal(await run('(memory 3 3)', 10_000n), 2n * 4096n + 2n, 'a memory the module defines costs the same');
+  const before = sb.poolStats();
+  const e = await run('(import "env" "memory" (memory 4096))', 1_000_000n);
+  assert.ok(typeof e === 'object' && e.code === 'OUT_OF_FUEL', String(e));
+  assert.equal(e.details.fuelUsed, 1_000_000n);
+  assert.equal(e.details.fuelCounter, 1_000_000n - 4095n * 4096n);
+  assert.deepEqual(sb.poolStats(), before, 'no memory was created for a run that could not pay for it');
 });

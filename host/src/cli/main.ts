@@ -8,6 +8,7 @@ import { nobleBackend } from '../crypto/noble.ts';
 import { parseArgs, usage, bool, str, type FlagSpec, type ParsedArgs } from './args.ts';
 import { processIO, runCommand, type CliIO, type CommandResult } from './io.ts';
 import { inspectCommand, verifyCommand } from './commands/inspect.ts';
+import { DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, STACK_BUDGET_BYTES, TRANSCRIPT_MAX_BYTES } from '../execute/bounds.ts';
 
 /** Store-backed commands load SQLite and the sandbox only when used (inspect/verify stay light). */
 const rt = () => import('./commands/runtime.ts');
@@ -50,6 +51,13 @@ common options:
   --json                 one JSON object on stdout: {"ok": true, ...} or {"ok": false, "error": {...}}
   --backend native|noble signature backend (default native; both give the same verdict)
   -h, --help             this help
+
+sandbox bounds (the CLI sets no host policy; docs/ABI.md §Bounds):
+  fuel per run           min(manifest, ${DEFAULT_FUEL_CEILING}); a run that uses it all is OUT_OF_FUEL
+  memory                 min(manifest, ${DEFAULT_MEMORY_PAGES_CEILING} pages); a larger initial memory is refused (MODULE_INVALID)
+  call depth             min(manifest, 5000, ${STACK_BUDGET_BYTES / 1024} KiB of stack / the module's largest frame)
+  code                   caps on function and code size, nesting, br_table and compile weight (MODULE_INVALID)
+  transcript             ${TRANSCRIPT_MAX_BYTES / 1048576} MiB of hostcall records per run (HOSTCALL_FAULT)
 
 exit status: 0 success, 1 a capsule or module was rejected or failed, 2 usage error
 `;

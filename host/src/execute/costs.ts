@@ -40,6 +40,12 @@ export const COST_TABLE = {
   memoryGrowBase: 100,
   /** Per 64 KiB page requested by memory.grow (charged even when the grow fails). */
   memoryGrowPerPage: 4096,
+  /**
+   * Initial memory (imported or declared) beyond this many pages is charged memoryGrowPerPage per page when the
+   * run starts: creating and touching a run's initial memory is host work like growing it (4 GiB of it cost
+   * 25-85 ms per run and ~1 s to touch, for 3 fuel). Every AssemblyScript module here starts with 1 page.
+   */
+  freeInitialPages: 1,
   /** memory.copy / memory.fill / memory.init: base + ceil-free len >> bulkBytesShift. The base pays for the
    * builtin call (~0.25 µs here for 0 bytes: a base of 2 burnt 11k fuel/ms). */
   bulkBase: 16,

@@ -7,7 +7,7 @@ import { KapsuleError } from '../errors.ts';
 import { toHex } from '../bytes.ts';
 import { validateModule, type ValidatedModule } from './validate.ts';
 import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
-import { COST_TABLE_HASH, INSTRUMENTER_VERSION } from './costs.ts';
+import { COST_TABLE, COST_TABLE_HASH, INSTRUMENTER_VERSION } from './costs.ts';
 import { HostEnv, Transcript, nobleSha256Stream, type IncrementalSha256, type RunState } from './hostcalls/impl.ts';
 import { MemoryPool } from './pool.ts';
 import { FRAME_SECTION, frameSlotsOf } from './code.ts';
@@ -220,6 +220,14 @@ export class SandboxCore implements Interruptible {
     if (this.env.current) throw new KapsuleError('USAGE', 'execute', 'Sandbox.run is not re-entrant');
     this.stats.runs++;
     const budget = m.limits.fuel;
+    // Initial memory is charged like memory.grow (all pages but the first), before anything is allocated.
+    const initialPages = m.memory?.initial ?? m.info.ownMemory?.initial ?? 0;
+    const initialCharge = BigInt(Math.max(0, initialPages - COST_TABLE.freeInitialPages)) * BigInt(COST_TABLE.memoryGrowPerPage);
+    if (initialCharge > budget) {
+      throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel: an initial memory of ${initialPages} pages costs ${initialCharge} (budget ${budget})`, {
+        fuelUsed: budget, fuelCounter: budget - initialCharge, initialPages,
+      });
+    }
     const rs: RunState = {
       input, moduleId: m.id, memory: null, charge: null,
       writes: { trust: new Map(), balances: new Map(), kv: new Map() },
@@ -242,7 +250,7 @@ export class SandboxCore implements Interruptible {
       exports = instance.exports;
       const fuel = exports[EXPORT_FUEL] as WebAssembly.Global;
       rs.charge = exports[EXPORT_CHARGE] as (amount: number) => number;
-      fuel.value = budget;
+      fuel.value = budget - initialCharge;
       (exports[EXPORT_DEPTH] as WebAssembly.Global).value = m.limits.maxDepth;
       rs.memory = pooled ?? ((exports[EXPORT_MEMORY] as WebAssembly.Memory | undefined) ?? null);
       const start = exports[EXPORT_START] as (() => void) | undefined;
