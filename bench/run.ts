@@ -14,6 +14,7 @@ import { runExtismBench } from './extism.ts';
 import { runEnduranceBench } from './endurance.ts';
 import { runScaleBench } from './scale.ts';
 import { runConvergenceBench } from './convergence.ts';
+import { boundsRows, runBoundsBench } from './bounds.ts';
 
 const quick = process.argv.includes('--quick');
 const lines: string[] = [];
@@ -49,6 +50,9 @@ row('metering, call-heavy module (fib)', 'uninstrumented', `${f(sb.metering.call
 row('module start, cached vs first', `first ${f(sb.start.firstUs, 0)} µs`, `cached ${f(sb.start.cachedUs, 1)} µs = ${f(sb.start.ratio, 0)}× faster`, '≥ 20×', sb.start.ratio >= 20);
 row('execution, 1 KiB in / 8 B out, fresh instance', `owned memory ${f(sb.perExecutionUs.ownedMemory, 1)} µs`, `pooled memory ${f(sb.perExecutionUs.pooledMemory, 1)} µs = ${f(sb.perExecutionUs.ownedMemory / sb.perExecutionUs.pooledMemory, 1)}× faster`, '—', null);
 row('hostcall round trip', '—', `${f(sb.hostcallNs, 0)} ns`, '—', null);
+
+console.error('bounds…');
+for (const r of boundsRows(await runBoundsBench(quick))) row(r.what, r.baseline, r.figure, r.target, r.met, r.note);
 
 console.error('extism…');
 const ext = await runExtismBench();
@@ -132,7 +136,8 @@ ${lines.join('\n')}
   instance bit for bit), which is not built.
 
 Robustness suites: \`npm run fuzz\` (parsers and hostcall ABI, 1M inputs per property), \`npm run faults\` (SIGKILL at
-50 points during ingest, disk full, read-only store); bounded versions of both run in \`npm test\`.
+50 points during ingest, disk full, read-only store, the hostile corpus through the CLI); bounded versions of both
+run in \`npm test\`.
 `;
 writeFileSync(new URL('./RESULTS.md', import.meta.url), out);
 console.log(out);

@@ -46,8 +46,12 @@ export { decryptCapsule, type DecryptedCapsule, type RecipientKey } from './decr
 // execute (the sandbox core, without binaryen)
 export {
   SandboxCore, MemoryCompiledCache, compiledCacheKey, MAX_DEPTH_CEILING,
-  type Instrumenter, type LoadedModule, type SandboxStats,
+  type Instrumenter, type LoadedModule, type SandboxStats, type SandboxOptions,
 } from './execute/sandbox.ts';
+export {
+  DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, STACK_BUDGET_BYTES, POOL_MAX_PAGES, TRANSCRIPT_MAX_BYTES,
+} from './execute/bounds.ts';
+export { runWithDeadline, deadlineInterrupts, type DeadlineOptions } from './execute/deadline.ts';
 export { INSTRUMENTER_VERSION, COST_TABLE_HASH } from './execute/costs.ts';
 export { HOSTCALLS, HOSTCALL_NAMESPACE, ABI_VERSION, STATUS } from './execute/hostcalls/table.ts';
 export type {

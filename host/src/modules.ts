@@ -18,6 +18,7 @@ export interface RuntimePolicy {
   hostcallsByModule?: Record<string, readonly string[]>;
   /** When set, only modules signed by one of these keys (hex) can be added. */
   trustedModuleAuthors?: readonly string[];
+  /** Ceilings on what any manifest may ask (defaults: execute/bounds.ts — fuel 2^30, 4,096 pages). */
   maxFuel?: bigint;
   maxMemoryPages?: number;
   maxDepth?: number;
@@ -82,11 +83,8 @@ export class ModuleRegistry {
 
   private loadVerified(pkg: VerifiedModulePackage, kind: string | null): LoadedModule {
     const m = pkg.manifest;
-    return this.sandbox.load(pkg.wasm, {
-      hostcalls: this.allowedHostcalls(pkg, kind),
-      fuel: this.policy.maxFuel !== undefined && this.policy.maxFuel < m.fuel ? this.policy.maxFuel : m.fuel,
-      memoryPages: Math.min(m.memoryPages, this.policy.maxMemoryPages ?? m.memoryPages),
-      maxDepth: Math.min(m.maxDepth, this.policy.maxDepth ?? m.maxDepth),
-    });
+    // fuel, memory and depth are narrowed by the sandbox (its HostPolicy, built from this policy by the Runtime, and
+    // its default ceilings): one narrowing, in one place (execute/sandbox.ts effectiveLimits)
+    return this.sandbox.load(pkg.wasm, { hostcalls: this.allowedHostcalls(pkg, kind), fuel: m.fuel, memoryPages: m.memoryPages, maxDepth: m.maxDepth });
   }
 }

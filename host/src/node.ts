@@ -9,7 +9,11 @@ import type { CryptoBackend } from './crypto/types.ts';
 import type { SecretIdentity } from './keys.ts';
 import { loadSecretIdentity } from './keys-node.ts';
 import type { RuntimePolicy } from './modules.ts';
-import { Runtime } from './runtime.ts';
+import { Runtime, type RuntimeOptions } from './runtime.ts';
+import { createHash } from 'node:crypto';
+
+/** node:crypto's incremental SHA-256 for long hostcall transcripts (the same hash as the portable default). */
+const nodeSha256Stream = () => { const h = createHash('sha256'); return { update: (d: Uint8Array) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) }; };
 import { SqliteStore } from './store/sqlite.ts';
 import { fileWitness, witnessPath } from './audit/witness-node.ts';
 
@@ -28,6 +32,10 @@ export interface OpenRuntimeOptions {
    * of the database alone cannot make it sign a forked log; docs/SECURITY.md). Default `<db>.witness`; null: none.
    */
   witness?: string | null;
+  /** The device clock (default Date.now), the clock skew before a capsule is held, the run backstop: RuntimeOptions. */
+  clock?: RuntimeOptions['clock'];
+  maxClockSkewMs?: number;
+  runDeadlineMs?: number | null;
 }
 
 export function openRuntime(opts: OpenRuntimeOptions): Runtime {
@@ -36,7 +44,10 @@ export function openRuntime(opts: OpenRuntimeOptions): Runtime {
   const store = new SqliteStore(opts.db);
   try {
     const instrumenter = opts.instrumenter === undefined ? instrument : opts.instrumenter;
-    const rt = new Runtime({ store, backend, identity, policy: opts.policy, origin: opts.origin, instrumenter });
+    const rt = new Runtime({
+      store, backend, identity, policy: opts.policy, origin: opts.origin, instrumenter, sha256Stream: nodeSha256Stream,
+      clock: opts.clock, maxClockSkewMs: opts.maxClockSkewMs, runDeadlineMs: opts.runDeadlineMs,
+    });
     const witness = opts.witness === undefined ? (opts.db === ':memory:' ? null : witnessPath(opts.db)) : opts.witness;
     if (witness !== null) rt.audit.witness = fileWitness(witness);
     rt.resume();

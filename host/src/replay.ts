@@ -18,6 +18,7 @@ import { decodeEntry } from './audit/entry.ts';
 import { verifyCapsule } from './verify/index.ts';
 import type { KapsuleError } from './errors.ts';
 import { MAX_CREATED_AT } from './parse/capsule.ts';
+import { COST_TABLE_HASH, INSTRUMENTER_VERSION } from './execute/costs.ts';
 
 export interface ReplayDivergence {
   /** Audit entry that recorded the diverging result (-1: not tied to an entry, e.g. a state table). */
@@ -35,7 +36,7 @@ export interface ReplayReport {
   divergences: ReplayDivergence[];
 }
 
-interface Recorded { index: number; outcome: string; outputHash: Uint8Array | null; fuel: bigint }
+interface Recorded { index: number; outcome: string; outputHash: Uint8Array | null; fuel: bigint; sameMetering: boolean }
 
 const sameHash = (a: Uint8Array | null, b: Uint8Array | null) => (a === null || b === null ? a === b : equalBytes(a, b));
 const describe = (r: { outcome: string; fuel: bigint; outputHash: Uint8Array | null }) =>
@@ -59,7 +60,10 @@ export function replayAuditLog(
       report.entries++;
       const e = decodeEntry(row.entry);
       if (e.type === 'capsule_executed' || e.type === 'result_changed') {
-        recorded.set(toHex(e.capsuleId), { index: row.index, outcome: e.outcome, outputHash: e.outputHash, fuel: e.fuel });
+        recorded.set(toHex(e.capsuleId), {
+          index: row.index, outcome: e.outcome, outputHash: e.outputHash, fuel: e.fuel,
+          sameMetering: e.instrumenterVersion === INSTRUMENTER_VERSION && toHex(e.costTableHash) === COST_TABLE_HASH,
+        });
       }
     }
   }
@@ -107,8 +111,14 @@ export function replayAuditLog(
       if (mine || theirs) {
         report.executions++;
         const a = theirs as ResultRecord | null, m = mine as ResultRecord | null;
+        // fuel is a property of the metering: a result recorded under another instrumenter or cost table is compared
+        // on its outcome and output only (docs/ABI.md §Metering: both identifiers are in every execution entry)
+        const fuelComparable = log?.sameMetering ?? true;
+        if (!fuelComparable && report.skipped.every((x) => x.capsule !== '-')) {
+          report.skipped.push({ index, capsule: '-', reason: `fuel not compared: runs were metered by another instrumenter or cost table than this build's (${INSTRUMENTER_VERSION})` });
+        }
         if (!a || !m) diverge(index, hex, `${a ? 'the replay' : 'the store'} has a result, ${a ? 'the store' : 'the replay'} has none`);
-        else if (!(a.outcome === m.outcome && a.fuel === m.fuel && sameHash(a.outputHash, m.outputHash))) {
+        else if (!(a.outcome === m.outcome && (!fuelComparable || a.fuel === m.fuel) && sameHash(a.outputHash, m.outputHash))) {
           diverge(index, hex, `replayed ${describe(a)}, stored ${describe(m)}`);
         }
       }

@@ -12,7 +12,7 @@ import { KapsuleError } from './errors.ts';
 import type { CryptoBackend } from './crypto/types.ts';
 import type { SecretIdentity } from './keys.ts';
 // The binaryen-free sandbox core: this file is part of the portable (browser) graph. Node wires binaryen in.
-import { SandboxCore, type Instrumenter } from './execute/sandbox.ts';
+import { SandboxCore, type Instrumenter, type SandboxOptions } from './execute/sandbox.ts';
 import type { CompiledCache } from './execute/types.ts';
 import type { CapsuleQuery, CapsuleRecord, KvEntry, ResultRecord, Store } from './store/types.ts';
 import { AuditLog } from './audit/log.ts';
@@ -44,6 +44,14 @@ export interface RuntimeOptions {
   clock?: () => bigint;
   /** How far ahead of the device clock a capsule may be dated and still be accepted (default 10 minutes). */
   maxClockSkewMs?: number;
+  /**
+   * The wall-clock backstop for executing runs (Node; docs/ABI.md §Bounds): a chunk of runs, and then any single run,
+   * that takes longer than this ends TIMEOUT — not stored, retried at the next drain (default 120 s; null: none).
+   * Fuel decides every outcome; this only keeps a host bug or an engine pathology from holding the thread.
+   */
+  runDeadlineMs?: number | null;
+  /** Incremental SHA-256 for long hostcall transcripts (Node: node:crypto's); same hash as the default. */
+  sha256Stream?: SandboxOptions['sha256Stream'];
 }
 
 /**
@@ -78,6 +86,8 @@ export interface IngestManyOptions {
 
 /** Runs per store transaction while draining. */
 const DRAIN_CHUNK = 256;
+/** The default wall-clock backstop per chunk of runs (and per run when a chunk overruns). */
+export const DEFAULT_RUN_DEADLINE_MS = 120_000;
 
 export class Runtime {
   readonly store: Store;
@@ -99,7 +109,10 @@ export class Runtime {
       get: (k) => store.getCompiled(k),
       set: (k, v) => store.putCompiled(k, v),
     };
-    this.sandbox = new SandboxCore({ sha256: (x) => backend.sha256(x), cache }, opts.instrumenter ?? null);
+    const { maxFuel, maxMemoryPages, maxDepth } = opts.policy ?? {};
+    this.sandbox = new SandboxCore({
+      sha256: (x) => backend.sha256(x), sha256Stream: opts.sha256Stream, cache, policy: { maxFuel, maxMemoryPages, maxDepth },
+    }, opts.instrumenter ?? null);
     this.audit = new AuditLog(backend, store, identity, opts.origin ?? 'kapsule-rt/audit');
     this.modules = new ModuleRegistry(backend, store, this.sandbox, this.audit, opts.policy ?? {});
     const recorded = store.getMeta('device_owner');
@@ -125,9 +138,7 @@ export class Runtime {
     const clock = opts.now ?? this.clock();
     const r = this.store.batch(() => {
       this.pipeline.releaseDue(clock);
-      const a = this.pipeline.accept(bytes, { clock });
-      this.scheduler.drainSome(DRAIN_CHUNK);
-      return a;
+      return this.pipeline.accept(bytes, { clock });
     });
     this.settle();
     return this.final(r);
@@ -222,7 +233,7 @@ export class Runtime {
 
   /** Drains every pending run; records what it cost in `lastDrain`. */
   private settle(): void {
-    this.scheduler.drain(DRAIN_CHUNK);
+    this.scheduler.drain(DRAIN_CHUNK, this.opts.runDeadlineMs === undefined ? DEFAULT_RUN_DEADLINE_MS : this.opts.runDeadlineMs);
     this.lastDrain = this.scheduler.takeReport();
   }
 
@@ -241,7 +252,8 @@ export class Runtime {
       out.logs = res.logs;
       out.changes = res.changes;
       if (res.output) out.output = res.output;
-      if (rec.status === 'failed') out.error = new KapsuleError(res.outcome as KapsuleError['code'], 'execute', res.message ?? res.outcome);
+      // the run's own error when it failed in this call (with its details); else rebuilt from the stored result
+      if (rec.status === 'failed') out.error = this.lastDrain?.failures.get(r.id) ?? new KapsuleError(res.outcome as KapsuleError['code'], 'execute', res.message ?? res.outcome);
     } else if (rec.status === 'pending' && this.lastDrain?.stopped) out.error = this.lastDrain.stopped;
     return out;
   }

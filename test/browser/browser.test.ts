@@ -25,6 +25,8 @@ import { verifyModulePackage } from '../../host/src/verify/index.ts';
 import { toHex, utf8 } from '../../host/src/bytes.ts';
 import { buildCapsule } from '../../capsule-packer/src/build.ts';
 import { testIdentity, testSeed } from '../helpers/fixtures.ts';
+import { Sandbox, MemoryCompiledCache } from '../../host/src/execute/index.ts';
+import { corpusWasm, readCorpus } from '../execute/_helpers.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const RANK_KMOD = join(root, 'build/modules/rank.kmod');
@@ -90,6 +92,22 @@ window.runKapsule = async (f) => {
   return { runs, view, added, stats: rt.sandbox.stats, plaintext: new TextDecoder().decode(d.plaintext),
            verifiedId: K.toHex(K.capsuleId(K.nobleBackend, v.body)),
            audit: K.verifyAuditLog(K.nobleBackend, store).ok, userAgent: navigator.userAgent };
+};
+// the sandbox alone, without an instrumenter, from Node's instrumented bytes: outcome and fuel of one run
+window.runSandbox = async (f) => {
+  const cache = new K.MemoryCompiledCache();
+  cache.set(f.compiledKey, K.fromHex(f.compiledHex));
+  const sb = new K.SandboxCore({ sha256: (b) => K.nobleBackend.sha256(b), cache }, null);
+  const mod = await sb.loadAsync(K.fromHex(f.wasm), { hostcalls: [], fuel: BigInt(f.fuel), memoryPages: f.pages, maxDepth: f.depth });
+  const z = new Uint8Array(32);
+  const input = {
+    capsule: { id: z, kind: 'post', authorAlg: 'ed25519', author: z, channel: '', createdAt: 0n, parents: [], flags: [], logic: null, payloadLength: 0 },
+    payload: null, parents: [], context: { now: 0n, owner: z },
+    state: { trustScore: () => 0n, balance: () => 0n, kvGet: () => null },
+  };
+  const str = (x) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  try { const o = sb.run(mod, input); return str({ ok: true, fuel: o.fuelUsed, maxDepth: mod.limits.maxDepth }); }
+  catch (e) { return str({ code: e.code, details: e.details, maxDepth: mod.limits.maxDepth }); }
 };
 window.kapsuleReady = true;
 </script>`;
@@ -191,4 +209,40 @@ test('Chromium verifies, decrypts and runs golden rank capsules: same output byt
   assert.equal(web.audit, true);
   assert.deepEqual(web.runs, node, 'same statuses, ids, output bytes and fuel in Chromium (noble, MemoryStore) as in Node (native, SQLite)');
   assert.deepEqual(web.view, nodeView!, 'the same read-only trending view (query) at the same now');
+});
+
+test('big frames (1,000 f64 locals, 200 deep): Chromium\'s main thread gives the same STACK_LIMIT and fuel as Node', async () => {
+  // Before the stack budget, Chromium's main thread ended this "engine stack exhausted" (fuel 615,504), Node's main
+  // thread likewise at fuel 620,508, and a Node worker succeeded. test/execute/determinism.test.ts covers the worker.
+  const c = readCorpus('big-frame.wat');
+  const wasm = await corpusWasm(c);
+  const cache = new MemoryCompiledCache();
+  const sb = new Sandbox({ sha256: (x) => b.sha256(x), cache });
+  const limits = { hostcalls: [], fuel: c.fuel, memoryPages: c.pages, maxDepth: c.depth };
+  const mod = sb.load(wasm, limits);
+  const z = new Uint8Array(32);
+  let node: string;
+  try {
+    sb.run(mod, {
+      capsule: { id: z, kind: 'post', authorAlg: 'ed25519', author: z, channel: '', createdAt: 0n, parents: [], flags: [], logic: null, payloadLength: 0 },
+      payload: null, parents: [], context: { now: 0n, owner: z },
+      state: { trustScore: () => 0n, balance: () => 0n, kvGet: () => null },
+    });
+    node = 'ok';
+  } catch (e) {
+    const k = e as { code: string; details: unknown };
+    node = JSON.stringify({ code: k.code, details: k.details, maxDepth: mod.limits.maxDepth }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  }
+  assert.match(node, /"code":"STACK_LIMIT"/);
+  assert.doesNotMatch(node, /native/);
+  const key = compiledCacheKey(mod.id);
+  const page = await browser.newPage();
+  await page.goto(base);
+  await page.waitForFunction(() => (globalThis as unknown as { kapsuleReady?: boolean }).kapsuleReady === true, null, { timeout: 30_000 });
+  const web = await page.evaluate(
+    (f) => (globalThis as unknown as { runSandbox(f: unknown): Promise<string> }).runSandbox(f),
+    { compiledKey: key, compiledHex: toHex(cache.get(key) as Uint8Array), wasm: toHex(wasm), fuel: c.fuel.toString(), pages: c.pages, depth: c.depth },
+  );
+  await page.close();
+  assert.equal(web, node);
 });

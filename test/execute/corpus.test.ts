@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { Sandbox, type ExecOutcome } from '../../host/src/execute/index.ts';
 import { fixtureInput } from '../../host/src/execute/testing.ts';
 import { KapsuleError } from '../../host/src/errors.ts';
-import { readCorpus, root, sha256, wat2wasm } from './_helpers.ts';
+import { corpusWasm, readCorpus, root, sha256, sha256Stream, wat2wasm } from './_helpers.ts';
 
 const files = readdirSync(join(root, 'test/corpus')).filter((f) => f.endsWith('.wat')).sort();
-const sb = new Sandbox({ sha256 });
+const sb = new Sandbox({ sha256, sha256Stream });
 
 async function runEntry(file: string): Promise<ExecOutcome | KapsuleError> {
   const c = readCorpus(file);
-  const wasm = await wat2wasm(c.text, c.features, file);
+  const wasm = await corpusWasm(c);
   try {
     const mod = sb.load(wasm, { hostcalls: c.hostcalls, fuel: c.fuel, memoryPages: c.pages, maxDepth: c.depth });
     return sb.run(mod, fixtureInput());
@@ -37,12 +37,14 @@ for (const file of files) {
     const r = await runEntry(file);
     if (c.expect === 'ok') {
       assert.ok(!(r instanceof KapsuleError), `${file}: expected ok, got ${r instanceof KapsuleError ? `${r.code}: ${r.message}` : ''}`);
+      if (c.fuelUsed !== null) assert.equal(r.fuelUsed, c.fuelUsed, `${file}: fuel used`);
       return;
     }
     assert.ok(r instanceof KapsuleError, `${file}: expected ${c.expect}, the run succeeded`);
     assert.equal(r.code, c.expect, `${file}: ${r.message}`);
     assert.equal(r.stage, 'execute');
     if (c.detail) assert.ok(r.message.includes(c.detail), `${file}: message "${r.message}" lacks "${c.detail}"`);
+    for (const [k, v] of Object.entries(c.details)) assert.equal(String(r.details?.[k]), v, `${file}: details.${k}`);
     if (c.expect !== 'MODULE_INVALID') assert.equal(typeof r.details?.fuelUsed, 'bigint', `${file}: details.fuelUsed`);
     // Still alive and usable: a good module runs right after.
     const ok = await runEntry('guest-echo.wat');

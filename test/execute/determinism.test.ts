@@ -9,7 +9,7 @@ import { runInWorker, runManyInWorker } from '../../host/src/execute/worker.ts';
 import { fixtureInput } from '../../host/src/execute/testing.ts';
 import { KapsuleError } from '../../host/src/errors.ts';
 import { toHex } from '../../host/src/bytes.ts';
-import { ascBuild, readCorpus, sha256, wat2wasm } from './_helpers.ts';
+import { ascBuild, corpusWasm, readCorpus, sha256, wat2wasm } from './_helpers.ts';
 
 const work = ascBuild('test/execute/assembly/work.ts');
 const workLimits = { hostcalls: ['get_payload', 'submit_capsule_result'], fuel: 50_000_000n, memoryPages: 16, maxDepth: 200 };
@@ -81,6 +81,28 @@ test('stack limit at the identical point every time (100×), also in a worker', 
   assert.equal(inWorker, first);
 });
 
+test('big frames (1,000 f64 locals, 200 deep): the same STACK_LIMIT and fuel on the main thread and in a worker', async () => {
+  // Without the stack budget this ended "engine stack exhausted" on a main thread and succeeded in a worker (4 MiB
+  // stack). The Chromium main thread runs the same module in test/browser/browser.test.ts.
+  const c = readCorpus('big-frame.wat');
+  const wasm = await corpusWasm(c);
+  const lim = { hostcalls: [], fuel: c.fuel, memoryPages: c.pages, maxDepth: c.depth };
+  const sb = new Sandbox({ sha256 });
+  const mod = sb.load(wasm, lim);
+  const main = failure(() => sb.run(mod, input()));
+  assert.match(main, /"code":"STACK_LIMIT".*"maxDepth":64/);
+  assert.doesNotMatch(main, /native/);
+  const inWorker = await runManyInWorker({ wasm, limits: lim, input: input(), timeoutMs: 60_000, compiled: sb.compiledModule(mod) }, 3)
+    .then(() => 'ok', (e: KapsuleError) => JSON.stringify({ code: e.code, d: e.details }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  assert.equal(inWorker, main);
+  // and the same module within the budget (30 deep) succeeds with identical fuel in both
+  const shallow = await wat2wasm(c.text.replace('(; LOCALS ;)', 'f64 '.repeat(1000)).replace('(i32.const 200)', '(i32.const 30)'));
+  const okMain = sb.run(sb.load(shallow, lim), input());
+  const okWorker = await runInWorker({ wasm: shallow, limits: lim, input: input(), timeoutMs: 60_000, compiled: sb.compiledModule(sb.load(shallow, lim)) });
+  assert.equal(okWorker.fuelUsed, okMain.fuelUsed);
+  assert.equal(fingerprint(okWorker), fingerprint(okMain));
+});
+
 test('worker state reads go through the caller\'s StateView (children, kv, trust)', async () => {
   const probe = ascBuild('test/execute/assembly/probe.ts');
   const sb = new Sandbox({ sha256 });
@@ -92,11 +114,13 @@ test('worker state reads go through the caller\'s StateView (children, kv, trust
 });
 
 test('wall-clock backstop: an infinite loop with a huge budget is terminated with TIMEOUT; a normal run is not', async () => {
-  const sb = new Sandbox({ sha256 });
+  // a host policy that lifts the default fuel ceiling, so only the wall clock can end the loop
+  const policy = { maxFuel: 1n << 62n };
+  const sb = new Sandbox({ sha256, policy });
   const lim = { hostcalls: [], fuel: 1n << 62n, memoryPages: 4, maxDepth: 10 };
   const loop = await wat2wasm(readCorpus('infinite-loop.wat').text);
   const t0 = Date.now();
-  await assert.rejects(runInWorker({ wasm: loop, limits: lim, input: input(), timeoutMs: 3000, compiled: sb.compiledModule(sb.load(loop, lim)) }),
+  await assert.rejects(runInWorker({ wasm: loop, limits: lim, input: input(), timeoutMs: 3000, policy, compiled: sb.compiledModule(sb.load(loop, lim)) }),
     (e: unknown) => e instanceof KapsuleError && e.code === 'TIMEOUT');
   assert.ok(Date.now() - t0 < 15_000);
   const echo = readCorpus('guest-echo.wat');

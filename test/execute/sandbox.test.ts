@@ -2,8 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Sandbox, MemoryCompiledCache, COST_TABLE, COST_TABLE_HASH, INSTRUMENTER_VERSION, MAX_DEPTH_CEILING, compiledCacheKey,
+  Sandbox, MemoryCompiledCache, COST_TABLE, COST_TABLE_HASH, INSTRUMENTER_VERSION, MAX_DEPTH_CEILING, compiledCacheKey, depthForFrame,
 } from '../../host/src/execute/index.ts';
+import { measureFrames } from '../../host/src/execute/code.ts';
 import { fixtureInput } from '../../host/src/execute/testing.ts';
 import { KapsuleError } from '../../host/src/errors.ts';
 import { toHex } from '../../host/src/bytes.ts';
@@ -71,13 +72,17 @@ test('depth: returns from any point restore the count (a loop of 10k calls with 
   assert.equal(sb.run(mod, fixtureInput()).ok, true);
 });
 
-test('manifest depth above the ceiling is clamped to MAX_DEPTH_CEILING; policy narrows fuel, pages, depth, hostcalls', async () => {
+test('manifest depth above the ceiling is clamped to MAX_DEPTH_CEILING and the stack budget; policy narrows fuel, pages, depth, hostcalls', async () => {
   const sb = new Sandbox({ sha256, policy: { maxFuel: 500n, maxMemoryPages: 2, maxDepth: 7, allowedHostcalls: new Set(['log']) } });
   const wasm = await wat2wasm('(module (memory 1 2) (func (export "run") (result i32) (i32.const 0)))');
   const m = sb.load(wasm, limits({ hostcalls: ['log', 'kv_set'], fuel: 10_000n, memoryPages: 8, maxDepth: 1_000_000 }));
   assert.deepEqual(m.limits, { hostcalls: ['log'], fuel: 500n, memoryPages: 2, maxDepth: 7 });
-  const open = new Sandbox({ sha256 }).load(wasm, limits({ maxDepth: 1_000_000 }));
-  assert.equal(open.limits.maxDepth, MAX_DEPTH_CEILING);
+  // without a policy: the depth ceiling, then the stack budget ÷ the largest frame (a few slots here)
+  const cache = new MemoryCompiledCache();
+  const open = new Sandbox({ sha256, cache }).load(wasm, limits({ maxDepth: 1_000_000 }));
+  const slots = measureFrames(cache.get(compiledCacheKey(open.id)) as Uint8Array).maxFrameSlots;
+  assert.ok(slots > 0 && slots < 8, `slots ${slots}`);
+  assert.equal(open.limits.maxDepth, Math.min(MAX_DEPTH_CEILING, depthForFrame(slots)));
   const kv = await wat2wasm(`(module (import "kapsule_v1" "kv_set" (func (param i32 i32 i32 i32) (result i32))) (memory 1 1)
     (func (export "run") (result i32) (i32.const 0)))`);
   const e = code(() => sb.load(kv, limits({ hostcalls: ['kv_set'] })));

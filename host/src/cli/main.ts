@@ -9,6 +9,7 @@ import { parseArgs, usage, str, type ParsedArgs } from './args.ts';
 import { commandHelp, flagsOf, groupHelp, groupsOf, overview, wantsHelp, type CommandSpec, type OptionSpec, type OptionSpecs } from './help.ts';
 import { processIO, runCommand, type CliIO, type CommandResult } from './io.ts';
 import { inspectCommand, verifyCommand } from './commands/inspect.ts';
+import { DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, STACK_BUDGET_BYTES, TRANSCRIPT_MAX_BYTES } from '../execute/bounds.ts';
 
 /** Store-backed commands load SQLite and the sandbox only when used (inspect/verify stay light). */
 const rt = () => import('./commands/runtime.ts');
@@ -183,7 +184,17 @@ export const COMMON: OptionSpecs = {
   help: { type: 'boolean', help: 'this help' },
 };
 
-export const KAPSULE_HELP = overview('kapsule', TITLE, COMMANDS, COMMON, EXIT);
+/** What a module may cost when the host sets no policy (the CLI sets none): docs/ABI.md §Bounds. */
+const BOUNDS = `sandbox bounds (the CLI sets no host policy; docs/ABI.md §Bounds):
+  fuel per run           min(manifest, ${DEFAULT_FUEL_CEILING}); a run that uses it all is OUT_OF_FUEL
+  memory                 min(manifest, ${DEFAULT_MEMORY_PAGES_CEILING} pages); a larger initial memory is refused (MODULE_INVALID)
+  call depth             min(manifest, 5000, ${STACK_BUDGET_BYTES / 1024} KiB of stack / the module's largest frame)
+  code                   caps on function and code size, nesting, br_table and compile weight (MODULE_INVALID)
+  transcript             ${TRANSCRIPT_MAX_BYTES / 1048576} MiB of hostcall records per run (HOSTCALL_FAULT)
+
+${EXIT}`;
+
+export const KAPSULE_HELP = overview('kapsule', TITLE, COMMANDS, COMMON, BOUNDS);
 const GROUPS = groupsOf(COMMANDS);
 
 export function selectBackend(name: string | undefined): CryptoBackend {

@@ -13,8 +13,7 @@
  * run the sandbox in a Web Worker, where the synchronous API has no such limit).
  */
 import { instrument } from './instrument.ts';
-import { SandboxCore } from './sandbox.ts';
-import type { CompiledCache, HostPolicy } from './types.ts';
+import { SandboxCore, type SandboxOptions } from './sandbox.ts';
 
 export type {
   CompiledCache, ExecInput, ExecOutcome, GuestCapsuleMeta, HostPolicy, ModuleManifestLimits, RunContext, StateView, StateWrites,
@@ -22,15 +21,21 @@ export type {
 export { INSTRUMENTER_VERSION, COST_TABLE_HASH, COST_TABLE } from './costs.ts';
 export { HOSTCALLS, HOSTCALL_NAMESPACE, ABI_VERSION, STATUS, HOSTCALL_LIMITS, ENV_IMPORTS } from './hostcalls/table.ts';
 export { MODULE_CAPS } from './validate.ts';
+export {
+  DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, STACK_BUDGET_BYTES, FRAME_OVERHEAD_BYTES, POOL_MAX_PAGES, TRANSCRIPT_MAX_BYTES, depthForFrame, frameBytes,
+} from './bounds.ts';
+export { runWithDeadline, deadlineInterrupts, type DeadlineOptions } from './deadline.ts';
+export type { IncrementalHash, IncrementalSha256 } from './hostcalls/impl.ts';
 export { encodeMeta, encodeContext } from './meta.ts';
 
 export {
   MAX_DEPTH_CEILING, MemoryCompiledCache, compiledCacheKey, type LoadedModule, type SandboxStats, type Instrumenter,
+  type SandboxOptions,
 } from './sandbox.ts';
 
 /** The sandbox with the binaryen instrumenter (instrument.ts, binaryen 132.0.0). */
 export class Sandbox extends SandboxCore {
-  constructor(opts: { sha256: (b: Uint8Array) => Uint8Array; policy?: HostPolicy; cache?: CompiledCache }) {
+  constructor(opts: SandboxOptions) {
     super(opts, instrument);
   }
 }

@@ -24,6 +24,7 @@ import type Binaryen from 'binaryen';
 import { KapsuleError } from '../errors.ts';
 import { COST_TABLE } from './costs.ts';
 import type { ValidatedModule } from './validate.ts';
+import { measureFrames, withFrameSection } from './code.ts';
 
 import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
 
@@ -69,6 +70,8 @@ function reject(what: string, fn: string): never {
 }
 
 interface Visit { e: Ref; cost: number; br: boolean }
+/** One expression being walked: its children (in visiting order) and the results of those already visited. */
+interface Task { e: Ref; id: number; kids: Ref[]; res: Visit[]; flags: number }
 
 class FunctionInstrumenter {
   private tmpI32 = -1;
@@ -178,156 +181,200 @@ class FunctionInstrumenter {
     K.Function.setBody(f, out);
   }
 
-  private visit(e: Ref): Visit {
+  /**
+   * Post-order walk with an explicit stack (no recursion: the depth of the expression tree never meets the host's
+   * JS stack; code.ts caps it anyway). `open` checks the kind and lists its children in visiting order; `close`
+   * receives their results, writes the (possibly wrapped) children back and returns the expression's cost.
+   */
+  private visit(root: Ref): Visit {
+    const stack: Task[] = [this.open(root)];
+    for (;;) {
+      const t = stack[stack.length - 1];
+      if (t.res.length < t.kids.length) { stack.push(this.open(t.kids[t.res.length])); continue; }
+      stack.pop();
+      const v = this.close(t);
+      if (stack.length === 0) return v;
+      stack[stack.length - 1].res.push(v);
+    }
+  }
+
+  private open(e: Ref): Task {
     const id = b.getExpressionId(e);
+    const kids: Ref[] = [];
+    const opt = (c: Ref): number => { if (c) { kids.push(c); return 1; } return 0; };
+    let flags = 0;
+    switch (id) {
+      case ID.Block: { const n = K.Block.getNumChildren(e); for (let i = 0; i < n; i++) kids.push(K.Block.getChildAt(e, i)); break; }
+      case ID.Loop: kids.push(K.Loop.getBody(e)); break;
+      case ID.If: kids.push(K.If.getCondition(e), K.If.getIfTrue(e)); flags = opt(K.If.getIfFalse(e)); break;
+      case ID.Break: flags = opt(K.Break.getValue(e)) | (opt(K.Break.getCondition(e)) << 1); break;
+      case ID.Switch: flags = opt(K.Switch.getValue(e)); kids.push(K.Switch.getCondition(e)); break;
+      case ID.Return: flags = opt(K.Return.getValue(e)); break;
+      case ID.Call: {
+        const info = b.getExpressionInfo(e) as Binaryen.CallInfo;
+        if (info.isReturn) reject('tail call (return_call)', this.name);
+        if (!this.imported.has(info.target)) this.callsGuest = true;
+        for (const o of info.operands) kids.push(o);
+        break;
+      }
+      case ID.CallIndirect: {
+        const info = b.getExpressionInfo(e) as Binaryen.CallIndirectInfo;
+        if (info.isReturn) reject('tail call (return_call_indirect)', this.name);
+        this.callsGuest = true;
+        for (const o of info.operands) kids.push(o);
+        kids.push(info.target);
+        break;
+      }
+      case ID.LocalGet: case ID.GlobalGet: case ID.Const: case ID.Nop: case ID.Unreachable: case ID.MemorySize: case ID.DataDrop:
+        break;
+      case ID.LocalSet: kids.push(K.LocalSet.getValue(e)); break;
+      case ID.GlobalSet: kids.push(K.GlobalSet.getValue(e)); break;
+      case ID.Drop: kids.push(K.Drop.getValue(e)); break;
+      case ID.Load: {
+        if ((b.getExpressionInfo(e) as Binaryen.LoadInfo).isAtomic) reject('atomics (threads)', this.name);
+        kids.push(K.Load.getPtr(e));
+        break;
+      }
+      case ID.Store: {
+        const info = b.getExpressionInfo(e) as Binaryen.StoreInfo;
+        if (info.isAtomic) reject('atomics (threads)', this.name);
+        kids.push(info.ptr, info.value);
+        break;
+      }
+      case ID.Unary: kids.push(K.Unary.getValue(e)); break;
+      case ID.Binary: kids.push(K.Binary.getLeft(e), K.Binary.getRight(e)); break;
+      case ID.Select: kids.push(K.Select.getIfTrue(e), K.Select.getIfFalse(e), K.Select.getCondition(e)); break;
+      case ID.MemoryGrow: kids.push(K.MemoryGrow.getDelta(e)); break;
+      case ID.MemoryCopy: kids.push(K.MemoryCopy.getDest(e), K.MemoryCopy.getSource(e), K.MemoryCopy.getSize(e)); break;
+      case ID.MemoryFill: kids.push(K.MemoryFill.getDest(e), K.MemoryFill.getValue(e), K.MemoryFill.getSize(e)); break;
+      case ID.MemoryInit: kids.push(K.MemoryInit.getDest(e), K.MemoryInit.getOffset(e), K.MemoryInit.getSize(e)); break;
+      default:
+        return reject(`expression ${NAME_OF_ID.get(id) ?? `#${id}`}`, this.name);
+    }
+    return { e, id, kids, res: [], flags };
+  }
+
+  private close(t: Task): Visit {
+    const { e, id, res } = t;
     const m = this.m;
     switch (id) {
       case ID.Block: {
-        const children = K.Block.getChildren(e);
         const out: Ref[] = [];
         let seg: Ref[] = [];
         let cost = 0, first = -1, br = false;
         const close = () => {
-          if (first < 0) { first = cost; out.push(...seg); } else out.push(...this.charge(cost), ...seg);
+          if (first < 0) first = cost;
+          else for (const c of this.charge(cost)) out.push(c);
+          for (let j = 0; j < seg.length; j++) out.push(seg[j]);
           seg = []; cost = 0;
         };
-        for (let i = 0; i < children.length; i++) {
-          const v = this.visit(children[i]);
+        for (let i = 0; i < res.length; i++) {
+          const v = res[i];
           seg.push(v.e);
           cost += v.cost;
-          if (v.br) { br = true; if (i < children.length - 1) close(); }
+          if (v.br) { br = true; if (i < res.length - 1) close(); }
         }
         close();
         K.Block.setChildren(e, out);
         return { e, cost: first, br };
       }
       case ID.Loop: {
-        const v = this.visit(K.Loop.getBody(e));
+        const v = res[0];
         K.Loop.setBody(e, this.region(v, COST_TABLE.loopIteration, true));
         return { e, cost: 0, br: v.br };
       }
       case ID.If: {
-        const c = this.visit(K.If.getCondition(e));
+        const [c, tr, fv] = res;
         K.If.setCondition(e, c.e);
-        const t = this.visit(K.If.getIfTrue(e));
-        K.If.setIfTrue(e, this.region(t));
-        let br = c.br || t.br;
-        const fe = K.If.getIfFalse(e);
-        if (fe) {
-          const fv = this.visit(fe);
-          K.If.setIfFalse(e, this.region(fv));
-          br ||= fv.br;
-        }
-        return { e, cost: c.cost + 1, br };
+        K.If.setIfTrue(e, this.region(tr));
+        if (fv) K.If.setIfFalse(e, this.region(fv));
+        return { e, cost: c.cost + 1, br: c.br || tr.br || (fv?.br ?? false) };
       }
       case ID.Break: {
-        let cost = 1;
-        const val = K.Break.getValue(e);
-        if (val) { const v = this.visit(val); K.Break.setValue(e, v.e); cost += v.cost; }
-        const cond = K.Break.getCondition(e);
-        if (cond) { const v = this.visit(cond); K.Break.setCondition(e, v.e); cost += v.cost; }
+        let cost = 1, i = 0;
+        if (t.flags & 1) { K.Break.setValue(e, res[i].e); cost += res[i++].cost; }
+        if (t.flags & 2) { K.Break.setCondition(e, res[i].e); cost += res[i++].cost; }
         return { e, cost, br: true };
       }
       case ID.Switch: {
-        let cost = 2;
-        const val = K.Switch.getValue(e);
-        if (val) { const v = this.visit(val); K.Switch.setValue(e, v.e); cost += v.cost; }
-        const v = this.visit(K.Switch.getCondition(e)); K.Switch.setCondition(e, v.e); cost += v.cost;
+        let cost = 2, i = 0;
+        if (t.flags & 1) { K.Switch.setValue(e, res[i].e); cost += res[i++].cost; }
+        K.Switch.setCondition(e, res[i].e); cost += res[i].cost;
         return { e, cost, br: true };
       }
       case ID.Return: {
-        const val = K.Return.getValue(e);
-        let cost = 1;
-        let ve: Ref = 0;
-        if (val) { const v = this.visit(val); ve = v.e; cost += v.cost; }
-        return { e: m.br(EXIT_LABEL, 0, ve || undefined), cost, br: true };
+        const v = t.flags & 1 ? res[0] : null;
+        return { e: m.br(EXIT_LABEL, 0, v ? v.e : undefined), cost: 1 + (v ? v.cost : 0), br: true };
       }
-      case ID.Call: {
-        const info = b.getExpressionInfo(e) as Binaryen.CallInfo;
-        if (info.isReturn) reject('tail call (return_call)', this.name);
-        if (!this.imported.has(info.target)) this.callsGuest = true;
-        let cost = COST_TABLE.call, br = false;
-        info.operands.forEach((o, i) => { const v = this.visit(o); K.Call.setOperandAt(e, i, v.e); cost += v.cost; br ||= v.br; });
+      case ID.Call: case ID.CallIndirect: {
+        const indirect = id === ID.CallIndirect;
+        let cost = indirect ? COST_TABLE.callIndirect : COST_TABLE.call, br = false;
+        const nOps = indirect ? res.length - 1 : res.length;
+        for (let i = 0; i < nOps; i++) {
+          if (indirect) K.CallIndirect.setOperandAt(e, i, res[i].e); else K.Call.setOperandAt(e, i, res[i].e);
+          cost += res[i].cost; br ||= res[i].br;
+        }
+        if (indirect) { const tv = res[nOps]; K.CallIndirect.setTarget(e, tv.e); cost += tv.cost; br ||= tv.br; }
         return { e, cost, br };
-      }
-      case ID.CallIndirect: {
-        const info = b.getExpressionInfo(e) as Binaryen.CallIndirectInfo;
-        if (info.isReturn) reject('tail call (return_call_indirect)', this.name);
-        this.callsGuest = true;
-        let cost = COST_TABLE.callIndirect, br = false;
-        info.operands.forEach((o, i) => { const v = this.visit(o); K.CallIndirect.setOperandAt(e, i, v.e); cost += v.cost; br ||= v.br; });
-        const t = this.visit(info.target); K.CallIndirect.setTarget(e, t.e);
-        return { e, cost: cost + t.cost, br: br || t.br };
       }
       case ID.LocalGet: case ID.GlobalGet: case ID.Const: case ID.Nop: case ID.Unreachable: case ID.MemorySize: case ID.DataDrop:
         return { e, cost: FREE.has(id) ? 0 : COST_TABLE.default, br: false };
-      case ID.LocalSet: return this.unaryChild(e, K.LocalSet.getValue, K.LocalSet.setValue);
-      case ID.GlobalSet: return this.unaryChild(e, K.GlobalSet.getValue, K.GlobalSet.setValue);
-      case ID.Drop: return this.unaryChild(e, K.Drop.getValue, K.Drop.setValue);
-      case ID.Load: {
-        const info = b.getExpressionInfo(e) as Binaryen.LoadInfo;
-        if (info.isAtomic) reject('atomics (threads)', this.name);
-        return this.unaryChild(e, K.Load.getPtr, K.Load.setPtr);
-      }
+      case ID.LocalSet: return this.unaryChild(e, res[0], K.LocalSet.setValue);
+      case ID.GlobalSet: return this.unaryChild(e, res[0], K.GlobalSet.setValue);
+      case ID.Drop: return this.unaryChild(e, res[0], K.Drop.setValue);
+      case ID.Load: return this.unaryChild(e, res[0], K.Load.setPtr);
       case ID.Store: {
-        const info = b.getExpressionInfo(e) as Binaryen.StoreInfo;
-        if (info.isAtomic) reject('atomics (threads)', this.name);
-        const p = this.visit(info.ptr); K.Store.setPtr(e, p.e);
-        const v = this.visit(info.value);
+        const [p, v] = res;
+        K.Store.setPtr(e, p.e);
         K.Store.setValue(e, this.canon(v.e, K.Store.getValueType(e)));
         return { e, cost: 1 + p.cost + v.cost, br: p.br || v.br };
       }
       case ID.Unary: {
         const op = K.Unary.getOp(e);
-        const v = this.visit(K.Unary.getValue(e));
-        const operandType = b.getExpressionType(v.e);
+        const v = res[0];
         const sink = op === b.ReinterpretFloat32 || op === b.ReinterpretFloat64;
-        K.Unary.setValue(e, sink ? this.canon(v.e, operandType) : v.e);
+        K.Unary.setValue(e, sink ? this.canon(v.e, b.getExpressionType(v.e)) : v.e);
         return { e, cost: v.cost + (HEAVY_UNARY.has(op) ? COST_TABLE.heavyArith : COST_TABLE.default), br: v.br };
       }
       case ID.Binary: {
         const op = K.Binary.getOp(e);
-        const l = this.visit(K.Binary.getLeft(e)); K.Binary.setLeft(e, l.e);
-        const r = this.visit(K.Binary.getRight(e));
+        const [l, r] = res;
+        K.Binary.setLeft(e, l.e);
         const sink = op === b.CopySignFloat32 || op === b.CopySignFloat64;
         K.Binary.setRight(e, sink ? this.canon(r.e, b.getExpressionType(r.e)) : r.e);
         return { e, cost: l.cost + r.cost + (HEAVY_BINARY.has(op) ? COST_TABLE.heavyArith : COST_TABLE.default), br: l.br || r.br };
       }
       case ID.Select: {
-        const t = this.visit(K.Select.getIfTrue(e)); K.Select.setIfTrue(e, t.e);
-        const f = this.visit(K.Select.getIfFalse(e)); K.Select.setIfFalse(e, f.e);
-        const c = this.visit(K.Select.getCondition(e)); K.Select.setCondition(e, c.e);
-        return { e, cost: 1 + t.cost + f.cost + c.cost, br: t.br || f.br || c.br };
+        const [tv, fv, c] = res;
+        K.Select.setIfTrue(e, tv.e); K.Select.setIfFalse(e, fv.e); K.Select.setCondition(e, c.e);
+        return { e, cost: 1 + tv.cost + fv.cost + c.cost, br: tv.br || fv.br || c.br };
       }
       case ID.MemoryGrow: {
-        const d = this.visit(K.MemoryGrow.getDelta(e));
+        const d = res[0];
         K.MemoryGrow.setDelta(e, this.chargedOperand(d.e, COST_TABLE.memoryGrowBase, COST_TABLE.memoryGrowPerPage, 0));
-        const t = this.i32tmp();
+        const tmp = this.i32tmp();
         const wrapped = m.block(null, [
-          m.local.set(t, e),
-          m.global.set(G_GROW, m.i32.eq(m.local.get(t, b.i32), m.i32.const(-1))),
-          m.local.get(t, b.i32),
+          m.local.set(tmp, e),
+          m.global.set(G_GROW, m.i32.eq(m.local.get(tmp, b.i32), m.i32.const(-1))),
+          m.local.get(tmp, b.i32),
         ], b.i32);
         return { e: wrapped, cost: d.cost + 1, br: d.br };
       }
       case ID.MemoryCopy: {
-        const d = this.visit(K.MemoryCopy.getDest(e)); K.MemoryCopy.setDest(e, d.e);
-        const s = this.visit(K.MemoryCopy.getSource(e)); K.MemoryCopy.setSource(e, s.e);
-        const n = this.visit(K.MemoryCopy.getSize(e));
+        const [d, s, n] = res;
+        K.MemoryCopy.setDest(e, d.e); K.MemoryCopy.setSource(e, s.e);
         K.MemoryCopy.setSize(e, this.chargedOperand(n.e, COST_TABLE.bulkBase, 1, COST_TABLE.bulkBytesShift));
         return { e, cost: d.cost + s.cost + n.cost, br: d.br || s.br || n.br };
       }
       case ID.MemoryFill: {
-        const d = this.visit(K.MemoryFill.getDest(e)); K.MemoryFill.setDest(e, d.e);
-        const v = this.visit(K.MemoryFill.getValue(e)); K.MemoryFill.setValue(e, v.e);
-        const n = this.visit(K.MemoryFill.getSize(e));
+        const [d, v, n] = res;
+        K.MemoryFill.setDest(e, d.e); K.MemoryFill.setValue(e, v.e);
         K.MemoryFill.setSize(e, this.chargedOperand(n.e, COST_TABLE.bulkBase, 1, COST_TABLE.bulkBytesShift));
         return { e, cost: d.cost + v.cost + n.cost, br: d.br || v.br || n.br };
       }
       case ID.MemoryInit: {
-        const d = this.visit(K.MemoryInit.getDest(e)); K.MemoryInit.setDest(e, d.e);
-        const o = this.visit(K.MemoryInit.getOffset(e)); K.MemoryInit.setOffset(e, o.e);
-        const n = this.visit(K.MemoryInit.getSize(e));
+        const [d, o, n] = res;
+        K.MemoryInit.setDest(e, d.e); K.MemoryInit.setOffset(e, o.e);
         K.MemoryInit.setSize(e, this.chargedOperand(n.e, COST_TABLE.bulkBase, 1, COST_TABLE.bulkBytesShift));
         return { e, cost: d.cost + o.cost + n.cost, br: d.br || o.br || n.br };
       }
@@ -336,8 +383,7 @@ class FunctionInstrumenter {
     }
   }
 
-  private unaryChild(e: Ref, get: (e: Ref) => Ref, set: (e: Ref, v: Ref) => void): Visit {
-    const v = this.visit(get(e));
+  private unaryChild(e: Ref, v: Visit, set: (e: Ref, v: Ref) => void): Visit {
     set(e, v.e);
     return { e, cost: v.cost + (FREE.has(b.getExpressionId(e)) ? 0 : COST_TABLE.default), br: v.br };
   }
@@ -345,14 +391,9 @@ class FunctionInstrumenter {
 
 /** Instruments validated ORIGINAL bytes. Deterministic for a given binaryen version and cost table. */
 export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array {
-  let bytes = original;
-  if (v.startSection) {
-    const [s, e] = v.startSection;
-    bytes = new Uint8Array(original.length - (e - s));
-    bytes.set(original.subarray(0, s), 0);
-    bytes.set(original.subarray(e), s);
-  }
-  const m = b.readBinary(bytes);
+  const bytes = without(original, v.stripSections);
+  let m: Binaryen.Module;
+  try { m = b.readBinary(bytes); } catch (e) { throw binaryenFailed(e); }
   try {
     m.setFeatures(FEATURES);
     for (const [g, type] of [[G_FUEL, b.i64], [G_DEPTH, b.i32], [G_GROW, b.i32]] as const) {
@@ -397,8 +438,33 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
     if (!m.validate()) {
       throw new KapsuleError('MODULE_INVALID', 'execute', 'the instrumented module does not validate (an instrumenter bug or an unsupported construct)', { internal: true });
     }
-    return m.emitBinary();
+    const out = m.emitBinary();
+    return withFrameSection(out, measureFrames(out).maxFrameSlots);
+  } catch (e) {
+    throw e instanceof KapsuleError ? e : binaryenFailed(e);
   } finally {
     m.dispose();
   }
+}
+
+/**
+ * binaryen threw on bytes the validator and the engine accepted: the module's verdict, typed. Not a stack
+ * overflow, though: that depends on the caller's stack (the code caps keep binaryen under 400 KiB of it), not on
+ * the module, so it is rethrown as it is rather than recorded as the module's permanent refusal.
+ */
+function binaryenFailed(e: unknown): unknown {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return e;
+  return new KapsuleError('MODULE_INVALID', 'execute', `the instrumenter could not process the module: ${String((e as Error)?.message ?? e).slice(0, 200)}`, { internal: true });
+}
+
+/** `bytes` without the given [start, end) ranges (sorted, disjoint). */
+function without(bytes: Uint8Array, ranges: readonly [number, number][]): Uint8Array {
+  if (ranges.length === 0) return bytes;
+  let n = bytes.length;
+  for (const [s, e] of ranges) n -= e - s;
+  const out = new Uint8Array(n);
+  let at = 0, from = 0;
+  for (const [s, e] of ranges) { out.set(bytes.subarray(from, s), at); at += s - from; from = e; }
+  out.set(bytes.subarray(from), at);
+  return out;
 }

@@ -7,16 +7,15 @@ import { KapsuleError } from '../errors.ts';
 import { toHex } from '../bytes.ts';
 import { validateModule, type ValidatedModule } from './validate.ts';
 import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
-import { COST_TABLE_HASH, INSTRUMENTER_VERSION } from './costs.ts';
-import { HostEnv, Transcript, type RunState } from './hostcalls/impl.ts';
+import { COST_TABLE, COST_TABLE_HASH, INSTRUMENTER_VERSION } from './costs.ts';
+import { HostEnv, Transcript, nobleSha256Stream, type IncrementalSha256, type RunState } from './hostcalls/impl.ts';
 import { MemoryPool } from './pool.ts';
+import { FRAME_SECTION, frameSlotsOf } from './code.ts';
+import { DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, MAX_DEPTH_CEILING, STACK_BUDGET_BYTES, depthForFrame, frameBytes } from './bounds.ts';
+import { trackInterruptible, type Interruptible } from './deadline.ts';
 import type { CompiledCache, ExecInput, ExecOutcome, HostPolicy, ModuleManifestLimits } from './types.ts';
 
-/**
- * Ceiling on call depth whatever the manifest says, so the engine's own stack (which varies with V8 flags and
- * frame sizes) is never what stops a run: a deeper manifest limit is clamped to this, identically everywhere.
- */
-export const MAX_DEPTH_CEILING = 5000;
+export { MAX_DEPTH_CEILING } from './bounds.ts';
 
 /** An in-memory CompiledCache (the store provides a SQLite one). */
 export class MemoryCompiledCache implements CompiledCache {
@@ -36,7 +35,11 @@ export interface LoadedModule {
    * manifest, which also fixes the limits; the runtime passes it as the run's kv namespace.)
    */
   readonly id: string;
-  /** Effective limits: manifest ∩ host policy (∩ MAX_DEPTH_CEILING). */
+  /**
+   * Effective limits: manifest ∩ host policy (fuel ∩ DEFAULT_FUEL_CEILING and pages ∩ DEFAULT_MEMORY_PAGES_CEILING
+   * when the policy sets none), depth
+   * also ∩ MAX_DEPTH_CEILING ∩ the stack budget ÷ the module's largest frame (bounds.ts).
+   */
   readonly limits: ModuleManifestLimits;
   /** Whether the module exports the read-only `query` entry point. */
   readonly hasQuery: boolean;
@@ -68,33 +71,57 @@ export interface SandboxStats {
 /** Instruments validated original bytes (instrument.ts). Injected so that a worker can run without binaryen. */
 export type Instrumenter = (original: Uint8Array, info: ValidatedModule) => Uint8Array;
 
+export interface SandboxOptions {
+  /** One-shot SHA-256 (module ids, short transcripts). */
+  sha256: (b: Uint8Array) => Uint8Array;
+  /**
+   * Incremental SHA-256 for transcripts longer than one chunk (64 KiB). Optional: @noble/hashes' by default; pass
+   * `() => createHash('sha256')` on Node for speed. Either gives the same hash.
+   */
+  sha256Stream?: IncrementalSha256;
+  policy?: HostPolicy;
+  cache?: CompiledCache;
+}
+
 /**
  * The sandbox without a built-in instrumenter: `Sandbox` (index.ts) is this plus binaryen. A core without an
  * instrumenter can only load modules whose instrumented form is in its cache (the worker's case).
  */
-export class SandboxCore {
+export class SandboxCore implements Interruptible {
   private readonly sha256: (b: Uint8Array) => Uint8Array;
+  private readonly sha256Stream: IncrementalSha256;
   private readonly policy: HostPolicy;
   private readonly cache: CompiledCache;
   private readonly modules = new Map<string, WebAssembly.Module>();
   private readonly env = new HostEnv();
   private readonly pool = new MemoryPool();
+  /** Largest frame (slots) of each compiled module, by cache key (read from its `kapsule.frame` section). */
+  private readonly frames = new Map<string, number>();
+  /** The pooled memory of the run in progress, to give back if a deadline interrupts it (deadline.ts). */
+  private inFlight: { memory: WebAssembly.Memory; initial: number; maximum: number } | null = null;
   readonly stats: SandboxStats = { instrumented: 0, compiled: 0, cacheHits: 0, runs: 0 };
 
-  constructor(opts: { sha256: (b: Uint8Array) => Uint8Array; policy?: HostPolicy; cache?: CompiledCache }, private readonly instrumenter: Instrumenter | null) {
+  constructor(opts: SandboxOptions, private readonly instrumenter: Instrumenter | null) {
     if (typeof opts?.sha256 !== 'function') throw new TypeError('Sandbox needs opts.sha256');
+    if (opts.sha256Stream !== undefined && typeof opts.sha256Stream !== 'function') throw new TypeError('opts.sha256Stream must be a function returning an incremental hash');
     this.sha256 = opts.sha256;
+    this.sha256Stream = opts.sha256Stream ?? nobleSha256Stream;
     this.policy = opts.policy ?? {};
     this.cache = opts.cache ?? new MemoryCompiledCache();
   }
 
-  /** Effective limits: the manifest narrowed by the host policy. */
+  /**
+   * Effective limits: the manifest narrowed by the host policy. Fuel and memory pages are capped by
+   * DEFAULT_FUEL_CEILING and DEFAULT_MEMORY_PAGES_CEILING when the policy sets no maxFuel / maxMemoryPages.
+   * (Depth is narrowed further at load, by the module's largest frame.)
+   */
   effectiveLimits(limits: ModuleManifestLimits): ModuleManifestLimits {
     checkLimits(limits);
     const p = this.policy;
     const hostcalls = [...new Set(limits.hostcalls)].filter((h) => !p.allowedHostcalls || p.allowedHostcalls.has(h)).sort();
-    const fuel = p.maxFuel !== undefined && p.maxFuel < limits.fuel ? p.maxFuel : limits.fuel;
-    const memoryPages = Math.min(limits.memoryPages, p.maxMemoryPages ?? limits.memoryPages);
+    const ceiling = p.maxFuel ?? DEFAULT_FUEL_CEILING;
+    const fuel = ceiling < limits.fuel ? ceiling : limits.fuel;
+    const memoryPages = Math.min(limits.memoryPages, p.maxMemoryPages ?? DEFAULT_MEMORY_PAGES_CEILING);
     const maxDepth = Math.min(limits.maxDepth, p.maxDepth ?? limits.maxDepth, MAX_DEPTH_CEILING);
     return { hostcalls, fuel, memoryPages, maxDepth };
   }
@@ -175,6 +202,17 @@ export class SandboxCore {
   }
 
   private finish(id: string, eff: ModuleManifestLimits, key: string, module: WebAssembly.Module, info: ValidatedModule): LoadedModule {
+    let slots = this.frames.get(key);
+    if (slots === undefined) {
+      const s = frameSlotsOf(module);
+      if (s === null) throw new KapsuleError('MODULE_INVALID', 'execute', `compiled module ${key} has no ${FRAME_SECTION} section (instrumented by another version?)`, { internal: true });
+      this.frames.set(key, (slots = s));
+    }
+    const stackDepth = depthForFrame(slots);
+    if (stackDepth < 1) {
+      throw new KapsuleError('MODULE_INVALID', 'execute', `a function needs an estimated ${frameBytes(slots)}-byte stack frame, more than the ${STACK_BUDGET_BYTES}-byte stack budget`, { frameSlots: slots, feature: 'stack-frame' });
+    }
+    if (stackDepth < eff.maxDepth) eff = { ...eff, maxDepth: stackDepth };
     const memory = info.importedMemory
       ? { initial: info.importedMemory.initial, maximum: Math.min(info.importedMemory.maximum ?? eff.memoryPages, eff.memoryPages) }
       : null;
@@ -188,15 +226,25 @@ export class SandboxCore {
     if (this.env.current) throw new KapsuleError('USAGE', 'execute', 'Sandbox.run is not re-entrant');
     this.stats.runs++;
     const budget = m.limits.fuel;
+    // Initial memory is charged like memory.grow (all pages but the first), before anything is allocated.
+    const initialPages = m.memory?.initial ?? m.info.ownMemory?.initial ?? 0;
+    const initialCharge = BigInt(Math.max(0, initialPages - COST_TABLE.freeInitialPages)) * BigInt(COST_TABLE.memoryGrowPerPage);
+    if (initialCharge > budget) {
+      throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel: an initial memory of ${initialPages} pages costs ${initialCharge} (budget ${budget})`, {
+        fuelUsed: budget, fuelCounter: budget - initialCharge, initialPages,
+      });
+    }
     const rs: RunState = {
       input, moduleId: input.kvNamespace ?? m.id, memory: null, charge: null,
       writes: { trust: new Map(), balances: new Map(), kv: new Map() },
       output: new Uint8Array(0), logs: [], logTruncated: false,
-      transcript: new Transcript(this.sha256), metaBytes: null, contextBytes: null,
+      transcript: new Transcript(this.sha256, this.sha256Stream), metaBytes: null, contextBytes: null,
     };
     const pooled = m.memory ? this.pool.acquire(m.memory.initial, m.memory.maximum) : null;
     let exports: WebAssembly.Exports | null = null;
     this.env.current = rs;
+    if (pooled) this.inFlight = { memory: pooled, initial: m.memory!.initial, maximum: m.memory!.maximum };
+    const untrack = trackInterruptible(this);
     try {
       let instance: WebAssembly.Instance;
       try {
@@ -208,7 +256,7 @@ export class SandboxCore {
       exports = instance.exports;
       const fuel = exports[EXPORT_FUEL] as WebAssembly.Global;
       rs.charge = exports[EXPORT_CHARGE] as (amount: number) => number;
-      fuel.value = budget;
+      fuel.value = budget - initialCharge;
       (exports[EXPORT_DEPTH] as WebAssembly.Global).value = m.limits.maxDepth;
       rs.memory = pooled ?? ((exports[EXPORT_MEMORY] as WebAssembly.Memory | undefined) ?? null);
       const start = exports[EXPORT_START] as (() => void) | undefined;
@@ -229,9 +277,23 @@ export class SandboxCore {
     } catch (e) {
       throw classify(e, exports, budget, m.limits);
     } finally {
+      untrack();
       this.env.current = null;
+      this.inFlight = null;
       if (pooled && m.memory) this.pool.release(pooled, m.memory.initial, m.memory.maximum);
     }
+  }
+
+  /**
+   * Called by runWithDeadline (deadline.ts) when it interrupted a run of this sandbox: an interrupted run unwinds
+   * without running `finally` blocks, so the run state is cleared and the pooled memory returned here. The
+   * memory is wiped before its next use like any other.
+   */
+  interrupted(): void {
+    this.env.current = null;
+    const f = this.inFlight;
+    this.inFlight = null;
+    if (f) this.pool.release(f.memory, f.initial, f.maximum);
   }
 
   /** Pool counters (memories created vs reused). */

@@ -7,6 +7,7 @@
  * offending import, section or feature.
  */
 import { KapsuleError } from '../errors.ts';
+import { CODE_CAPS, scanCode, type CodeStats } from './code.ts';
 import { ENV_IMPORTS, HOSTCALL_BY_NAME, HOSTCALL_NAMESPACE, MEMORY_IMPORT, signatureOf, type WasmValType } from './hostcalls/table.ts';
 
 /** Structural caps (docs/ABI.md §Module limits). */
@@ -22,6 +23,8 @@ export const MODULE_CAPS = {
   maxElementSegments: 1024,
   maxDataSegments: 1024,
   maxDataBytes: 4 * 1024 * 1024,
+  /** Code: function and code size, nesting, expression depth, stack height, br_table, optimiser weight (code.ts). */
+  ...CODE_CAPS,
 } as const;
 
 /** Names the instrumenter adds; a guest may not export or import anything starting with it. */
@@ -36,6 +39,14 @@ export interface ValidatedModule {
   start: number | null;
   /** [offset, end) of the start section in the original bytes, to strip it before instrumentation. */
   startSection: [number, number] | null;
+  /**
+   * [offset, end) of every section the instrumenter must not see: the start section and every custom section
+   * (names, producers, anything else). Binaryen parses some custom sections (a truncated `name` section makes it
+   * throw its own error) and none of them has a meaning here, so they never reach it.
+   */
+  stripSections: [number, number][];
+  /** What the code reader measured (CODE_CAPS are enforced by then). */
+  code: CodeStats | null;
   /** Imported function names (namespace.name) in import order. */
   functionImports: string[];
   functionCount: number;
@@ -129,6 +140,8 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
   let memories = 0;
   let start: number | null = null;
   let startSection: [number, number] | null = null;
+  const stripSections: [number, number][] = [];
+  let code: CodeStats | null = null;
   let runType: number | null = null;
   /** The optional read-only entry point (docs/ABI.md §Queries). */
   let queryType: number | null = null;
@@ -273,22 +286,11 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
         }
         break;
       }
-      case 10: { // code: only local declarations are read here
-        const n = s.u32();
-        for (let i = 0; i < n; i++) {
-          const bodySize = s.u32();
-          const bodyEnd = s.o + bodySize;
-          const ty = types[funcTypes[functionImports.length + i]];
-          let locals = ty ? ty.params.length : 0;
-          const groups = s.u32();
-          for (let g = 0; g < groups; g++) {
-            const count = s.u32();
-            s.valtype(`function ${functionImports.length + i} locals`);
-            locals += count;
-            if (locals > MODULE_CAPS.maxLocals) invalid(`function ${functionImports.length + i}: more than ${MODULE_CAPS.maxLocals} locals`, { function: functionImports.length + i });
-          }
-          s.o = bodyEnd;
-        }
+      case 10: { // code: every body is read (caps, refused features, frame sizes); see code.ts
+        code = scanCode(bytes, s.o, end, {
+          types, funcTypes, importedFunctions: functionImports.length, maxLocals: MODULE_CAPS.maxLocals, enforce: true,
+        });
+        s.o = end;
         break;
       }
       case 11: { // data
@@ -309,8 +311,12 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
         }
         break;
       }
+      case 0: // custom: its name must be readable; its content means nothing here and is stripped
+        s.name();
+        stripSections.push([sectionStart, end]);
+        break;
       default:
-        break; // custom sections and datacount are ignored
+        break; // datacount
     }
     r.o = end;
   }
@@ -336,7 +342,8 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
     }
   }
   return {
-    importedMemory, ownMemory, start, startSection, functionImports,
+    importedMemory, ownMemory, start, startSection, stripSections: startSection ? [...stripSections, startSection].sort((a, b) => a[0] - b[0]) : stripSections,
+    code, functionImports,
     functionCount: functionImports.length + definedFuncs, hasQuery: queryType !== null,
   };
 }

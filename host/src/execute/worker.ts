@@ -35,6 +35,13 @@ const RPC_BYTES = 1 << 20;
  * a host problem, not the module's.
  */
 const START_DEADLINE_MS = 60_000;
+/**
+ * Control words (Int32Array over `ctrl`): [ANSWERED] the sequence number of the last request this thread answered,
+ * [LEN] that answer's byte length in `data`. Every request carries the worker's next sequence number, and the worker
+ * waits until ANSWERED equals it, in a loop: one Atomics.wait without that check can be woken by (or find) the
+ * previous answer and read it again.
+ */
+const ANSWERED = 0, LEN = 1;
 type RpcMethod = 'trustScore' | 'balance' | 'kvGet' | 'childCount' | 'childMetadata';
 
 interface WorkerData {
@@ -50,6 +57,7 @@ interface WorkerData {
 }
 
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+const sha256Stream = () => { const h = createHash('sha256'); return { update: (d: Uint8Array) => h.update(d), digest: () => new Uint8Array(h.digest()) }; };
 
 function encodeValue(v: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(v, (_k, x) => {
@@ -106,7 +114,7 @@ export function runManyInWorker(req: WorkerRunRequest, times: number): Promise<E
       void worker.terminate();
     };
     const starting = setTimeout(() => finish(() => reject(new KapsuleError('TIMEOUT', 'execute', `the sandbox worker did not start within ${START_DEADLINE_MS} ms`, { timeoutMs: START_DEADLINE_MS }))), START_DEADLINE_MS);
-    worker.on('message', (msg: { ready?: true; rpc?: RpcMethod; args?: unknown[]; ok?: ExecOutcome[]; error?: { code: ErrorCode; stage: Stage; message: string; details?: Record<string, unknown> } | { bug: string } }) => {
+    worker.on('message', (msg: { ready?: true; rpc?: RpcMethod; seq?: number; args?: unknown[]; ok?: ExecOutcome[]; error?: { code: ErrorCode; stage: Stage; message: string; details?: Record<string, unknown> } | { bug: string } }) => {
       if (msg.ready) {
         clearTimeout(starting);
         timer = setTimeout(() => finish(() => reject(new KapsuleError('TIMEOUT', 'execute', `run exceeded the ${req.timeoutMs} ms wall-clock backstop`, { timeoutMs: req.timeoutMs }))), req.timeoutMs);
@@ -122,9 +130,9 @@ export function runManyInWorker(req: WorkerRunRequest, times: number): Promise<E
         }
         if (out.length > RPC_BYTES) out = encodeValue({ err: `state value of ${out.length} bytes exceeds the worker channel` });
         d8.set(out);
-        Atomics.store(c32, 1, out.length);
-        Atomics.store(c32, 0, 1);
-        Atomics.notify(c32, 0);
+        Atomics.store(c32, LEN, out.length);
+        Atomics.store(c32, ANSWERED, msg.seq!);
+        Atomics.notify(c32, ANSWERED);
         return;
       }
       if (msg.ok) finish(() => resolve(msg.ok!));
@@ -147,11 +155,16 @@ function workerMain(): void {
   const d8 = new Uint8Array(wd.data);
   const port = parentPort!;
   port.postMessage({ ready: true }); // loaded: the backstop starts now
+  let seq = 0;
   const call = (rpc: RpcMethod, ...args: unknown[]): unknown => {
-    Atomics.store(c32, 0, 0);
-    port.postMessage({ rpc, args });
-    Atomics.wait(c32, 0, 0);
-    const r = decodeValue(d8.slice(0, Atomics.load(c32, 1))) as { v?: unknown; err?: string };
+    seq = (seq + 1) | 0;
+    port.postMessage({ rpc, seq, args });
+    for (;;) {
+      const answered = Atomics.load(c32, ANSWERED);
+      if (answered === seq) break;
+      Atomics.wait(c32, ANSWERED, answered);
+    }
+    const r = decodeValue(d8.slice(0, Atomics.load(c32, LEN))) as { v?: unknown; err?: string };
     if (r.err !== undefined) throw new Error(`state read ${rpc} failed: ${r.err}`);
     return r.v;
   };
@@ -167,7 +180,7 @@ function workerMain(): void {
   try {
     const key = compiledCacheKey(toHex(sha256(wd.wasm)));
     const sb = new SandboxCore({
-      sha256, policy: wd.policy,
+      sha256, sha256Stream, policy: wd.policy,
       cache: { get: (k) => (k === key ? wd.compiled : undefined), set: () => {} },
     }, null);
     const mod = sb.load(wd.wasm, wd.limits);

@@ -26,6 +26,7 @@ import type { AuditLog } from '../audit/log.ts';
 import type { ExecOutcome as ExecOutcomeCode } from '../audit/entry.ts';
 import type { ModuleRegistry } from '../modules.ts';
 import { applyUndo, applyWrites } from './undo.ts';
+import { deadlineInterrupts, runWithDeadline } from '../execute/deadline.ts';
 
 /** Outcomes that are a deterministic property of the capsule, its module and the state: stored as 'failed'. */
 export const DETERMINISTIC_FAILURES: ReadonlySet<ErrorCode> = new Set([
@@ -60,11 +61,13 @@ export interface DrainReport {
   rolledBack: number;
   /** Capsules (hex) whose stored result changed. */
   changed: string[];
+  /** The typed error of each run that failed in this drain (hex id → error, with its details), latest run wins. */
+  failures: Map<string, KapsuleError>;
   /** A run that could not complete for a reason that is not a property of the capsule (TIMEOUT): it stays pending. */
   stopped: KapsuleError | null;
 }
 
-export const emptyReport = (): DrainReport => ({ executed: 0, reexecuted: 0, rolledBack: 0, changed: [], stopped: null });
+export const emptyReport = (): DrainReport => ({ executed: 0, reexecuted: 0, rolledBack: 0, changed: [], failures: new Map(), stopped: null });
 
 /** Thrown inside a drain transaction to stop it without losing the runs before (caught by `drain`). */
 class Stop extends Error {
@@ -142,12 +145,41 @@ export class Scheduler {
     return { ran, more: runs.length > max, stopped: null };
   }
 
-  /** Executes every pending run, `chunk` per store transaction (each commit leaves the invariant true). */
-  drain(chunk = 256): KapsuleError | null {
+  /**
+   * Executes every pending run, `chunk` per store transaction (each commit leaves the invariant true). Where the
+   * platform can interrupt synchronous work (Node: execute/deadline.ts), each chunk runs under a wall-clock deadline
+   * of `deadlineMs`: a host bug or an engine pathology cannot hold the thread forever. When a chunk overruns, its
+   * transaction is rolled back and its runs are retried one at a time, each under the same deadline; the run that
+   * overruns alone stays pending with TIMEOUT (not deterministic: retried at the next drain) and the drain stops there.
+   */
+  drain(chunk = 256, deadlineMs: number | null = null): KapsuleError | null {
+    const guarded = deadlineMs !== null && deadlineInterrupts;
+    let size = chunk;
     for (;;) {
-      const r = this.store.batch(() => this.drainSome(chunk));
+      let r: { ran: number; more: boolean; stopped: KapsuleError | null };
+      if (!guarded) r = this.store.batch(() => this.drainSome(size));
+      else {
+        // modules are loaded (instrumented if need be) outside the deadline: binaryen must not be interrupted
+        this.preload(size);
+        try {
+          r = runWithDeadline(() => this.store.batch(() => this.drainSome(size)), deadlineMs!, { onInterrupt: () => this.store.recover() });
+        } catch (e) {
+          if (!(e instanceof KapsuleError) || e.code !== 'TIMEOUT') throw e;
+          if (size === 1) { this.report.stopped = e; return e; }
+          size = 1; // find the run that overruns on its own
+          continue;
+        }
+      }
       if (r.stopped) return r.stopped;
       if (!r.more) return null;
+      if (size === 1 && r.ran === 1) size = chunk;
+    }
+  }
+
+  /** Loads the modules of the next `n` pending runs; a failure here is recorded by the run itself, in its place. */
+  private preload(n: number): void {
+    for (const r of this.store.pendingRuns(n)) {
+      try { this.modules.load(r.logic!, r.kind); } catch (e) { if (!(e instanceof KapsuleError)) throw e; }
     }
   }
 
@@ -187,7 +219,8 @@ export class Scheduler {
     if (out) {
       const undo = applyWrites(this.store, toHex(moduleId), out.writes);
       if (undo) this.store.putUndo(id, undo);
-    }
+      this.report.failures.delete(toHex(id));
+    } else this.report.failures.set(toHex(id), failure!);
     const prev = this.store.getResult(id);
     const changed = prev !== null && (prev.outcome !== outcome || prev.fuel !== fuel || !sameHash(prev.outputHash, outputHash));
     const result: ResultRecord = {

@@ -98,6 +98,8 @@ export class MemoryStore implements Store {
   private depth = 0;
   private closed = false;
   private nextSeq = 1;
+  /** The sequence counters when the outermost open transaction began (recover() restores them). */
+  private counters = { seq: 1, oseq: 1 };
   private nextOrphanSeq = 1;
 
   private readonly capsules = new Table<string, StoredCapsule>(this);
@@ -133,6 +135,7 @@ export class MemoryStore implements Store {
     const mark = this.undo.length;
     const seq = this.nextSeq;
     const oseq = this.nextOrphanSeq;
+    if (this.depth === 0) this.counters = { seq, oseq };
     this.depth++;
     try {
       const out = fn();
@@ -147,6 +150,15 @@ export class MemoryStore implements Store {
       this.depth--;
       if (this.depth === 0) this.undo = [];
     }
+  }
+
+  recover(): void {
+    // an interrupted transaction never reached its catch: undo everything it journalled
+    if (this.depth === 0) return;
+    while (this.undo.length) this.undo.pop()!();
+    this.nextSeq = this.counters.seq;
+    this.nextOrphanSeq = this.counters.oseq;
+    this.depth = 0;
   }
 
   /** Journalled savepoints cost next to nothing here: a batch is a transaction. */

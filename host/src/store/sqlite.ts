@@ -227,6 +227,14 @@ export class SqliteStore implements Store {
     }
   }
 
+  recover(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.flat = false;
+    this.poisoned = null;
+    this.dataVersion = -1; // counters are reloaded from the file by the next transaction
+    this.merkleRecent.clear();
+  }
+
   close(): void { if (this.db.open) this.db.close(); }
 
   private capsule(r: Row): CapsuleRecord {

@@ -191,6 +191,12 @@ export interface Store extends DagStore, RunStore, StateStore, WaitingStore, Mod
    * back (even if the caller caught that error). A store may implement this as `transaction`.
    */
   batch<T>(fn: () => T): T;
+  /**
+   * After work inside `transaction`/`batch` was interrupted by a wall-clock deadline (execute/deadline.ts: an
+   * interruption skips every `catch` and `finally`): roll back whatever is open and forget any state the interrupted
+   * transaction left, so the store is as it was before it began.
+   */
+  recover(): void;
   close(): void;
   getMeta(key: string): string | null;
   setMeta(key: string, value: string): void;

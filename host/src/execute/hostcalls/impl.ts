@@ -10,7 +10,9 @@ import { KapsuleError } from '../../errors.ts';
 import { toHex } from '../../bytes.ts';
 import type { ExecInput, StateWrites } from '../types.ts';
 import { encodeContext, encodeMeta } from '../meta.ts';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { HOSTCALLS, HOSTCALL_BY_NAME, HOSTCALL_LIMITS as L, HOSTCALL_NAMESPACE, STATUS, type HostcallSpec } from './table.ts';
+import { TRANSCRIPT_CHUNK_BYTES, TRANSCRIPT_MAX_BYTES } from '../bounds.ts';
 
 /** Transcript call ids of the env imports (hostcalls use their index in HOSTCALLS). */
 export const TRANSCRIPT_ID = { abort: 0xf0, trace: 0xf1 } as const;
@@ -18,20 +20,44 @@ export const TRANSCRIPT_ID = { abort: 0xf0, trace: 0xf1 } as const;
 const INLINE_BYTES = 4096;
 const TRANSCRIPT_DOMAIN = new TextEncoder().encode('kapsule/transcript/v1');
 
-/** Appends canonical transcript records (docs/ABI.md §Transcript). */
+/** An incremental SHA-256 (node:crypto `createHash('sha256')`, or @noble/hashes `sha256.create()`). */
+export interface IncrementalHash { update(data: Uint8Array): unknown; digest(): Uint8Array }
+export type IncrementalSha256 = () => IncrementalHash;
+
+/** The portable incremental SHA-256 (@noble/hashes). */
+export const nobleSha256Stream: IncrementalSha256 = () => nobleSha256.create();
+
+/**
+ * Appends canonical transcript records (docs/ABI.md §Transcript) and hashes them as they come: records collect in
+ * a buffer of at most TRANSCRIPT_CHUNK_BYTES; a full buffer is fed to an incremental SHA-256 and reused, so a run
+ * holds at most one chunk whatever it logs. A transcript that never fills a chunk (nearly every run) is hashed once
+ * with the one-shot `sha256`; the value is SHA-256 of the same byte stream either way. More than
+ * TRANSCRIPT_MAX_BYTES in one run is HOSTCALL_FAULT.
+ */
 export class Transcript {
   private buf = new Uint8Array(1024);
   private dv = new DataView(this.buf.buffer);
   private n = 0;
-  constructor(private readonly sha256: (b: Uint8Array) => Uint8Array) {
+  /** Bytes already fed to `stream`. */
+  private flushed = 0;
+  private stream: IncrementalHash | null = null;
+  constructor(private readonly sha256: (b: Uint8Array) => Uint8Array, private readonly sha256Stream: IncrementalSha256 = nobleSha256Stream) {
     this.raw(TRANSCRIPT_DOMAIN);
   }
+  /** Bytes recorded so far. */
+  get size(): number { return this.flushed + this.n; }
   private need(k: number): void {
     if (this.n + k <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
-    next.set(this.buf.subarray(0, this.n));
-    this.buf = next;
-    this.dv = new DataView(next.buffer);
+    if (this.buf.length < TRANSCRIPT_CHUNK_BYTES) {
+      const next = new Uint8Array(Math.max(Math.min(this.buf.length * 2, TRANSCRIPT_CHUNK_BYTES), this.n + k));
+      next.set(this.buf.subarray(0, this.n));
+      this.buf = next;
+      this.dv = new DataView(next.buffer);
+      if (this.n + k <= this.buf.length) return;
+    }
+    (this.stream ??= this.sha256Stream()).update(this.buf.subarray(0, this.n));
+    this.flushed += this.n;
+    this.n = 0;
   }
   private raw(b: Uint8Array): void { this.need(b.length); this.buf.set(b, this.n); this.n += b.length; }
   private u32(v: number): void { this.need(4); this.dv.setUint32(this.n, v, true); this.n += 4; }
@@ -49,6 +75,11 @@ export class Transcript {
   }
   /** call_id ‖ u8 argc ‖ i64 args ‖ bytes_in ‖ bytes_out ‖ i64 result; bytes = u32 len ‖ (≤4096 B raw | SHA-256). */
   record(id: number, args: readonly (number | bigint)[], inBytes: Uint8Array, outBytes: Uint8Array, result: number | bigint): void {
+    const size = 2 + 8 * args.length + 8 + 8 + (inBytes.length <= INLINE_BYTES ? inBytes.length : 32) + (outBytes.length <= INLINE_BYTES ? outBytes.length : 32);
+    if (this.size + size > TRANSCRIPT_MAX_BYTES) {
+      const name = HOSTCALLS[id]?.name ?? (id === TRANSCRIPT_ID.abort ? 'abort' : 'trace');
+      fault(name, `the run's transcript would exceed ${TRANSCRIPT_MAX_BYTES} bytes`, { limit: 'transcript', transcriptBytes: this.size });
+    }
     this.need(2);
     this.buf[this.n++] = id;
     this.buf[this.n++] = args.length;
@@ -57,7 +88,11 @@ export class Transcript {
     this.bytes(outBytes);
     this.i64(typeof result === 'number' ? result | 0 : result);
   }
-  hash(): Uint8Array { return this.sha256(this.buf.subarray(0, this.n)); }
+  hash(): Uint8Array {
+    if (this.stream === null) return this.sha256(this.buf.subarray(0, this.n));
+    this.stream.update(this.buf.subarray(0, this.n));
+    return new Uint8Array(this.stream.digest());
+  }
 }
 
 /** Everything a hostcall may touch during one run. */
@@ -78,6 +113,11 @@ export interface RunState {
   /** Encoded capsule metadata and context, computed on first use. */
   metaBytes: Uint8Array | null;
   contextBytes: Uint8Array | null;
+  /**
+   * Encodings computed during the run, kept so that a size probe followed by the read (or repeated probes) encodes
+   * once: each parent's metadata (at most 32), and the last child's. Optional: created on first use.
+   */
+  encoded?: { parents: (Uint8Array | undefined)[]; child: { key: string; bytes: Uint8Array } | null };
 }
 
 const EMPTY = new Uint8Array(0);
@@ -128,7 +168,13 @@ export class HostEnv {
   }
 
   private charge(rs: RunState, spec: HostcallSpec, bytes: number): void {
-    const amount = spec.cost.base + spec.cost.perByte * bytes;
+    this.chargeAmount(rs, spec, spec.cost.base + spec.cost.perByte * bytes);
+  }
+  /** Only the per-byte part (the base was charged earlier in the same call). */
+  private chargeBytes(rs: RunState, spec: HostcallSpec, bytes: number): void {
+    this.chargeAmount(rs, spec, spec.cost.perByte * bytes);
+  }
+  private chargeAmount(rs: RunState, spec: HostcallSpec, amount: number): void {
     if (!rs.charge!(amount > 0x7fffffff ? 0x7fffffff : amount)) throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel in hostcall ${spec.name}`, { hostcall: spec.name });
   }
 
@@ -145,10 +191,14 @@ export class HostEnv {
    * inside memory whatever the answer: calls that may return a status instead (ABSENT, OUT_OF_RANGE,
    * UNAVAILABLE) check it themselves first, so a bad buffer faults the same way whatever the state holds.
    */
-  private deliver(rs: RunState, spec: HostcallSpec, id: number, args: number[], inBytes: Uint8Array, value: Uint8Array, outPtr: number, outCap: number): number {
+  /**
+   * `produced`: the host read or built `value` for this call (a store read, a metadata encoding), so its bytes are
+   * charged even when they do not fit (HOSTCALL_CHARGE_VERSION 2); otherwise only bytes copied out are charged.
+   */
+  private deliver(rs: RunState, spec: HostcallSpec, id: number, args: number[], inBytes: Uint8Array, value: Uint8Array, outPtr: number, outCap: number, produced = false): number {
     const dst = this.range(rs, spec.name, outPtr, outCap);
     const fits = value.length <= dst.length;
-    this.charge(rs, spec, inBytes.length + (fits ? value.length : 0));
+    this.charge(rs, spec, inBytes.length + (fits || produced ? value.length : 0));
     if (fits) dst.set(value);
     rs.transcript.record(id, args, inBytes, fits ? value : EMPTY, value.length);
     return value.length;
@@ -211,7 +261,9 @@ export class HostEnv {
         if (i >= rs.input.parents.length) return this.status(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, STATUS.OUT_OF_RANGE);
         const m = rs.input.parents[i];
         if (m === null) return this.status(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, STATUS.ABSENT);
-        return this.deliver(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, encodeMeta(m), outPtr, outCap);
+        const enc = (rs.encoded ??= { parents: [], child: null });
+        const bytes = (enc.parents[i] ??= encodeMeta(m));
+        return this.deliver(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, bytes, outPtr, outCap, true);
       },
       get_child_count: (idPtr: number): number => {
         const rs = this.rs();
@@ -227,13 +279,26 @@ export class HostEnv {
         const rs = this.rs();
         const id = this.range(rs, 'get_child_metadata', idPtr, 32).slice();
         const args = [idPtr, index, outPtr, outCap];
-        this.range(rs, 'get_child_metadata', outPtr, outCap);
+        const dst = this.range(rs, 'get_child_metadata', outPtr, outCap);
         const st = rs.input.state;
         if (!st.childMetadata) return this.status(rs, S.get_child_metadata, I.get_child_metadata, args, id, STATUS.UNAVAILABLE);
-        this.charge(rs, S.get_child_metadata, 0);
+        // base + the id, charged once, before the state read; then the metadata's bytes, fitting or not
+        // (HOSTCALL_CHARGE_VERSION 2: version 1 charged the base a second time here, and no bytes on a miss)
+        this.charge(rs, S.get_child_metadata, id.length);
         const m = st.childMetadata(id, index >>> 0);
-        if (m === null) return this.status(rs, S.get_child_metadata, I.get_child_metadata, args, id, STATUS.OUT_OF_RANGE);
-        return this.deliver(rs, S.get_child_metadata, I.get_child_metadata, args, id, encodeMeta(m), outPtr, outCap);
+        if (m === null) {
+          rs.transcript.record(I.get_child_metadata, args, id, EMPTY, STATUS.OUT_OF_RANGE);
+          return STATUS.OUT_OF_RANGE;
+        }
+        const enc = (rs.encoded ??= { parents: [], child: null });
+        const key = `${toHex(id)}/${index >>> 0}`;
+        if (enc.child?.key !== key) enc.child = { key, bytes: encodeMeta(m) };
+        const value = enc.child.bytes;
+        const fits = value.length <= dst.length;
+        this.chargeBytes(rs, S.get_child_metadata, value.length); // produced for this call: charged even if it does not fit
+        if (fits) dst.set(value);
+        rs.transcript.record(I.get_child_metadata, args, id, fits ? value : EMPTY, value.length);
+        return value.length;
       },
       submit_capsule_result: (ptr: number, len: number): number => {
         const rs = this.rs();
@@ -291,7 +356,7 @@ export class HostEnv {
         this.range(rs, 'kv_get', outPtr, outCap);
         const v = rs.writes.kv.has(hex) ? rs.writes.kv.get(hex)! : rs.input.state.kvGet(rs.moduleId, key);
         if (v === null) return this.status(rs, S.kv_get, I.kv_get, args, key, STATUS.ABSENT);
-        return this.deliver(rs, S.kv_get, I.kv_get, args, key, v, outPtr, outCap);
+        return this.deliver(rs, S.kv_get, I.kv_get, args, key, v, outPtr, outCap, true);
       },
       kv_set: (keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): number => {
         const rs = this.rs();
