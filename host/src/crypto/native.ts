@@ -10,7 +10,7 @@
  */
 import {
   createCipheriv, createDecipheriv, createECDH, createHash, createHmac, createPrivateKey, createPublicKey,
-  diffieHellman, hash as oneShotHash, hkdfSync, randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
+  diffieHellman, hash as oneShotHash, randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
 } from 'node:crypto';
 import { hchacha } from '@noble/ciphers/chacha.js';
 import { toHex } from '../bytes.ts';
@@ -141,6 +141,35 @@ function p256Private(sk: Uint8Array): KeyObject {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// HKDF
+
+/**
+ * HKDF-SHA256 (RFC 5869) as its two HMAC steps on node:crypto's HMAC: PRK = HMAC(salt, IKM), then
+ * T(i) = HMAC(PRK, T(i−1) ‖ info ‖ i) for i = 1…⌈L/32⌉, OKM = the first L bytes of T(1) ‖ T(2) ‖ …
+ * An empty salt is used as given: HMAC pads its key with zeros, so it is the RFC's "HashLen zeros".
+ * `crypto.hkdfSync` computes the same through OpenSSL's KDF API, but costs about twice as much per call and refuses
+ * an info longer than 1,024 bytes, which noble (and RFC 5869) accept: both backends must take the same inputs.
+ * The length has been checked (0 ≤ L ≤ 255·32) by the caller.
+ */
+function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const okm = new Uint8Array(length);
+  if (length === 0) return okm;
+  const prk = createHmac('sha256', salt).update(ikm).digest();
+  const counter = new Uint8Array(1);
+  let t: Buffer | null = null;
+  for (let off = 0; off < length; off += 32) {
+    const h = createHmac('sha256', prk);
+    if (t !== null) { h.update(t); t.fill(0); }
+    counter[0]++;
+    t = h.update(info).update(counter).digest();
+    okm.set(length - off >= 32 ? t : t.subarray(0, length - off), off);
+  }
+  t!.fill(0);
+  prk.fill(0);
+  return okm;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // AEAD
 
 /** The "expand 32-byte k" constants, as HChaCha20 takes them. */
@@ -205,7 +234,7 @@ export const nativeBackend: CryptoBackend = {
   hkdfSha256(ikm, salt, info, length) {
     assertBytes('hkdf ikm', ikm); assertBytes('hkdf salt', salt); assertBytes('hkdf info', info);
     assertLength('hkdf length', length, HKDF_MAX);
-    return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+    return hkdf(ikm, salt, info, length);
   },
   randomBytes(n) { assertLength('randomBytes length', n, 1 << 16); return out(nodeRandomBytes(n)); },
 
