@@ -20,6 +20,7 @@ import { ModuleRegistry, type RuntimePolicy } from './modules.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, Pipeline, type IngestResult, type Precheck } from './pipeline.ts';
 import { Scheduler, type DrainReport } from './order/scheduler.ts';
 import { parseCapsule } from './parse/capsule.ts';
+import { StoreAdmittedKeys } from './verify/admitted.ts';
 
 export interface RuntimeOptions {
   store: Store;
@@ -90,7 +91,9 @@ export class Runtime {
   private closed = false;
 
   constructor(readonly opts: RuntimeOptions) {
-    const { store, backend, identity } = opts;
+    const { store, identity } = opts;
+    // Keys this device admitted are remembered in its store: a key is admitted once per device (verify/admitted.ts).
+    const backend = opts.backend.withAdmittedKeys(new StoreAdmittedKeys(store));
     this.store = store;
     const cache: CompiledCache = {
       get: (k) => store.getCompiled(k),

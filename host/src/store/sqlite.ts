@@ -42,8 +42,12 @@ export class SqliteStore implements Store {
   private writes = 0;
   /** A nested unit failed after writing: the enclosing transaction must not commit. */
   private poisoned: Error | null = null;
+  /** `beforeCommit` functions of the open outermost transaction, in registration order, each once. */
+  private hooks: (() => void)[] = [];
+  private readonly readonly: boolean;
 
   constructor(path: string, opts: SqliteOptions = {}) {
+    this.readonly = opts.readonly ?? false;
     try {
       this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
       if (!opts.readonly) {
@@ -137,6 +141,8 @@ export class SqliteStore implements Store {
       addCheckpoint: p('INSERT OR REPLACE INTO checkpoints (size, text) VALUES (?, ?)'),
       checkpoints: p('SELECT size, text FROM checkpoints ORDER BY size'),
       latestCheckpoint: p('SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1'),
+      getAdmittedKey: p('SELECT record FROM admitted_keys WHERE alg = ? AND key = ?').pluck(),
+      putAdmittedKey: p('INSERT OR REPLACE INTO admitted_keys (alg, key, record) VALUES (?, ?, ?)'),
     };
     // BEGIN IMMEDIATE: the write lock is taken first, so counters reloaded inside cannot go stale before the writes.
     const tx = this.db.transaction((fn: () => unknown) => {
@@ -204,6 +210,7 @@ export class SqliteStore implements Store {
       }
     }
     const seq = this.nextSeq, oseq = this.nextOrphanSeq, aseq = this.nextAudit, orphans = this.orphanCount;
+    const outermost = !this.db.inTransaction;
     this.poisoned = null;
     try {
       return this.runTx(() => {
@@ -211,6 +218,7 @@ export class SqliteStore implements Store {
         if (this.poisoned) {
           throw new KapsuleError('STORE_ERROR', 'store', `a unit of this transaction failed after writing (${this.poisoned.message}); nothing of this transaction was written`);
         }
+        if (outermost) this.runHooks();
         return r;
       }) as T;
     } catch (e) {
@@ -219,12 +227,23 @@ export class SqliteStore implements Store {
       this.nextSeq = seq; this.nextOrphanSeq = oseq; this.nextAudit = aseq; this.orphanCount = orphans;
       this.dataVersion = -1;
       this.merkleRecent.clear();
+      if (outermost) this.hooks = [];
       // Disk full, read-only file, locked database…: a typed error (the transaction has been rolled back).
       if (e instanceof Database.SqliteError) {
         throw new KapsuleError('STORE_ERROR', 'store', `database write failed (${e.code}): ${e.message}; nothing of this transaction was written`, { sqlite: e.code });
       }
       throw e;
     }
+  }
+
+  beforeCommit(fn: () => void): void {
+    if (!this.db.inTransaction) { fn(); return; }
+    if (!this.hooks.includes(fn)) this.hooks.push(fn);
+  }
+
+  /** Runs the registered `beforeCommit` functions (and any they register) inside the outermost transaction. */
+  private runHooks(): void {
+    while (this.hooks.length > 0) this.hooks.shift()!();
   }
 
   close(): void { if (this.db.open) this.db.close(); }
@@ -444,6 +463,13 @@ export class SqliteStore implements Store {
     this.st.merklePut.run(level, index, buf(hash));
     if (this.merkleRecent.size >= 1024) this.merkleRecent.clear();
     this.merkleRecent.set(`${level}/${index}`, hash.slice());
+  }
+  getAdmittedKey(alg: string, key: Uint8Array): Uint8Array | null {
+    const r = this.st.getAdmittedKey.get(alg, buf(key)) as Buffer | undefined;
+    return r === undefined ? null : u8(r);
+  }
+  putAdmittedKey(alg: string, key: Uint8Array, record: Uint8Array): void {
+    if (!this.readonly) this.st.putAdmittedKey.run(alg, buf(key), buf(record));
   }
   getMeta(key: string): string | null {
     const r = this.st.getMeta.get(key) as Row | undefined;
