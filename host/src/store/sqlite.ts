@@ -31,9 +31,9 @@ export class SqliteStore implements Store {
    */
   private dataVersion = 0;
   /**
-   * Merkle nodes written recently: an append reads only the left siblings on the tree's right edge, written moments
-   * before, so this answers them without a query. Cleared with the counters (rollback, another writer), so it never
-   * holds a node that is not in the file.
+   * Merkle nodes written recently: completing the tree at a commit reads the leaves the transaction wrote and the left
+   * edge written by the commit before, so this answers them without a query (4,096: more than one transaction's
+   * entries). Cleared with the counters (rollback, another writer), so it never holds a node that is not in the file.
    */
   private merkleRecent = new Map<string, Uint8Array>();
   /** One wrapper for every transaction: `db.transaction(fn)` builds four closures per call, which showed in profiles. */
@@ -461,7 +461,7 @@ export class SqliteStore implements Store {
   }
   merklePut(level: number, index: number, hash: Uint8Array): void {
     this.st.merklePut.run(level, index, buf(hash));
-    if (this.merkleRecent.size >= 1024) this.merkleRecent.clear();
+    if (this.merkleRecent.size >= 4096) this.merkleRecent.clear();
     this.merkleRecent.set(`${level}/${index}`, hash.slice());
   }
   getAdmittedKey(alg: string, key: Uint8Array): Uint8Array | null {
