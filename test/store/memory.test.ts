@@ -339,6 +339,43 @@ for (const [name, make] of IMPLS) {
       s.close();
     });
 
+    test('audit rows and Merkle nodes: hundreds in one transaction, a failed savepoint among them, reads inside it and after', () => {
+      const s = make();
+      const leaf = (i: number) => id(i);
+      const rows: [number, number][] = [];
+      s.transaction(() => {
+        for (let i = 0; i < 150; i++) {
+          assert.equal(s.appendAudit(Uint8Array.of(i & 255, i >> 8), leaf(i)), i);
+          s.merklePut(0, i, leaf(i));
+          if (i % 2) s.merklePut(1, (i - 1) / 2, leaf(1000 + i));
+        }
+        assert.equal(s.auditSize(), 150, 'reads inside the transaction see every row');
+        assert.deepEqual(s.auditRange(60, 66).map((r) => r.entry[0]), [60, 61, 62, 63, 64, 65]);
+        // a savepoint that writes more than a statement's worth of rows and then fails: none of them stays
+        assert.throws(() => s.transaction(() => {
+          for (let i = 150; i < 300; i++) { s.appendAudit(Uint8Array.of(1), leaf(i)); s.merklePut(0, i, leaf(i)); }
+          s.merklePut(1, 3, leaf(9999)); // a replace of a node written before the savepoint
+          throw new Error('inner');
+        }), /inner/);
+        assert.equal(s.auditSize(), 150);
+        assert.deepEqual([...s.merkleGet(1, 3)!], [...leaf(1007)], 'the replaced node is back');
+        assert.equal(s.merkleGet(0, 150), undefined);
+        for (let i = 150; i < 200; i++) { assert.equal(s.appendAudit(Uint8Array.of(2), leaf(i)), i); s.merklePut(0, i, leaf(i)); }
+      });
+      assert.equal(s.auditSize(), 200);
+      const all = s.auditRange(0, 1000);
+      assert.deepEqual(all.map((r) => r.index), Array.from({ length: 200 }, (_, i) => i));
+      for (const r of all) rows.push([r.index, r.entry[0]]);
+      assert.deepEqual(rows.slice(148, 152), [[148, 148], [149, 149], [150, 2], [151, 2]]);
+      for (let i = 0; i < 200; i++) assert.deepEqual([...s.merkleGet(0, i)!], [...leaf(i)], `leaf ${i}`);
+      // a transaction that fails after buffering leaves nothing
+      assert.throws(() => s.transaction(() => { for (let i = 200; i < 330; i++) { s.appendAudit(Uint8Array.of(3), leaf(i)); s.merklePut(0, i, leaf(i)); } throw new Error('outer'); }), /outer/);
+      assert.equal(s.auditSize(), 200);
+      assert.equal(s.merkleGet(0, 250), undefined);
+      assert.equal(s.appendAudit(Uint8Array.of(4), leaf(200)), 200, 'the index counter went back too');
+      s.close();
+    });
+
     test('a thrown transaction leaves no trace (every table, counters included)', () => {
       const s = make();
       s.insertCapsule(cap(1));

@@ -13,6 +13,42 @@ const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byt
 
 export interface SqliteOptions { readonly?: boolean }
 
+/**
+ * Rows of one append-heavy table (audit entries, Merkle nodes) written inside the open transaction and not yet handed
+ * to SQLite: inserted 64 to a statement as they accumulate, and the rest before the commit. A multi-row INSERT costs
+ * ~1 µs a row here against ~2.4 µs for a statement per row. The rows are the same; only the statements differ.
+ */
+class RowBuffer {
+  private args: unknown[] = [];
+  private rows = 0;
+  private readonly stmts = new Map<number, Database.Statement>();
+  static readonly ROWS = 64;
+
+  constructor(private readonly db: Database.Database, private readonly head: string, private readonly cols: number) {}
+
+  push(...values: unknown[]): void {
+    for (const v of values) this.args.push(v);
+    if (++this.rows === RowBuffer.ROWS) this.flush();
+  }
+
+  /** Inserts what is buffered (a throw leaves nothing buffered: the caller's transaction is failing anyway). */
+  flush(): void {
+    if (this.rows === 0) return;
+    let st = this.stmts.get(this.rows);
+    if (st === undefined) {
+      const row = `(${Array(this.cols).fill('?').join(', ')})`;
+      st = this.db.prepare(this.head + Array(this.rows).fill(row).join(', '));
+      this.stmts.set(this.rows, st);
+    }
+    const args = this.args;
+    this.args = [];
+    this.rows = 0;
+    st.run(...args);
+  }
+
+  clear(): void { this.args = []; this.rows = 0; }
+}
+
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly st: Record<string, Database.Statement>;
@@ -44,6 +80,13 @@ export class SqliteStore implements Store {
   private poisoned: Error | null = null;
   /** `beforeCommit` functions of the open outermost transaction, in registration order, each once. */
   private hooks: (() => void)[] = [];
+  /**
+   * Audit rows and Merkle nodes of the open transaction not yet inserted (RowBuffer): flushed before the commit, before
+   * a savepoint opens (so a savepoint's rollback only ever concerns rows buffered inside it, which it drops) and
+   * before any query that reads those tables.
+   */
+  private auditBuf!: RowBuffer;
+  private merkleBuf!: RowBuffer;
   private readonly readonly: boolean;
 
   constructor(path: string, opts: SqliteOptions = {}) {
@@ -150,6 +193,8 @@ export class SqliteStore implements Store {
       return fn();
     });
     this.runTx = opts.readonly ? tx : (fn) => tx.immediate(fn);
+    this.auditBuf = new RowBuffer(this.db, 'INSERT INTO audit (idx, entry, leaf) VALUES ', 3);
+    this.merkleBuf = new RowBuffer(this.db, 'INSERT OR REPLACE INTO merkle_nodes (level, idx, hash) VALUES ', 3);
     this.nextSeq = this.nextOrphanSeq = this.orphanCount = this.nextAudit = 0;
     this.loadCounters();
   }
@@ -211,6 +256,7 @@ export class SqliteStore implements Store {
     }
     const seq = this.nextSeq, oseq = this.nextOrphanSeq, aseq = this.nextAudit, orphans = this.orphanCount;
     const outermost = !this.db.inTransaction;
+    if (!outermost) this.flushRows();
     this.poisoned = null;
     try {
       return this.runTx(() => {
@@ -218,7 +264,7 @@ export class SqliteStore implements Store {
         if (this.poisoned) {
           throw new KapsuleError('STORE_ERROR', 'store', `a unit of this transaction failed after writing (${this.poisoned.message}); nothing of this transaction was written`);
         }
-        if (outermost) this.runHooks();
+        if (outermost) { this.runHooks(); this.flushRows(); }
         return r;
       }) as T;
     } catch (e) {
@@ -228,6 +274,8 @@ export class SqliteStore implements Store {
       this.dataVersion = -1;
       this.merkleRecent.clear();
       if (outermost) this.hooks = [];
+      this.auditBuf.clear();
+      this.merkleBuf.clear();
       // Disk full, read-only file, locked database…: a typed error (the transaction has been rolled back).
       if (e instanceof Database.SqliteError) {
         throw new KapsuleError('STORE_ERROR', 'store', `database write failed (${e.code}): ${e.message}; nothing of this transaction was written`, { sqlite: e.code });
@@ -240,6 +288,8 @@ export class SqliteStore implements Store {
     if (!this.db.inTransaction) { fn(); return; }
     if (!this.hooks.includes(fn)) this.hooks.push(fn);
   }
+
+  private flushRows(): void { this.auditBuf.flush(); this.merkleBuf.flush(); }
 
   /** Runs the registered `beforeCommit` functions (and any they register) inside the outermost transaction. */
   private runHooks(): void {
@@ -445,24 +495,33 @@ export class SqliteStore implements Store {
 
   appendAudit(entry: Uint8Array, leaf: Uint8Array): number {
     const idx = this.nextAudit;
-    this.st.appendAudit.run(idx, buf(entry), buf(leaf));
+    if (this.db.inTransaction) {
+      this.writes++;
+      this.auditBuf.push(idx, Buffer.from(entry), Buffer.from(leaf));
+    } else this.st.appendAudit.run(idx, buf(entry), buf(leaf));
     this.nextAudit = idx + 1;
     return idx;
   }
-  auditSize(): number { return (this.st.auditSize.get() as { n: number }).n; }
+  auditSize(): number { this.auditBuf.flush(); return (this.st.auditSize.get() as { n: number }).n; }
   auditRange(from: number, to: number): AuditRow[] {
+    this.auditBuf.flush();
     return (this.st.auditRange.all(from, to) as Row[]).map((r) => ({ index: r.idx as number, entry: u8(r.entry), leaf: u8(r.leaf) }));
   }
   merkleGet(level: number, index: number): Uint8Array | undefined {
     const hit = this.merkleRecent.get(`${level}/${index}`);
     if (hit) return hit.slice();
+    this.merkleBuf.flush();
     const r = this.st.merkleGet.get(level, index) as Row | undefined;
     return r ? u8(r.hash) : undefined;
   }
   merklePut(level: number, index: number, hash: Uint8Array): void {
-    this.st.merklePut.run(level, index, buf(hash));
-    if (this.merkleRecent.size >= 4096) this.merkleRecent.clear();
-    this.merkleRecent.set(`${level}/${index}`, hash.slice());
+    const copy = hash.slice();
+    if (this.db.inTransaction) {
+      this.writes++;
+      this.merkleBuf.push(level, index, Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength));
+    } else this.st.merklePut.run(level, index, buf(hash));
+    if (this.merkleRecent.size >= 4096) { this.merkleBuf.flush(); this.merkleRecent.clear(); }
+    this.merkleRecent.set(`${level}/${index}`, copy);
   }
   getAdmittedKey(alg: string, key: Uint8Array): Uint8Array | null {
     const r = this.st.getAdmittedKey.get(alg, buf(key)) as Buffer | undefined;
