@@ -84,9 +84,11 @@ test('withAdmittedKeys: same verdict as the plain backend on every vector case, 
     clearKeyCaches();
     cases.forEach((c, i) => assert.equal(withKeys.verify(c.alg, c.pk, c.msg, c.sig), expected[i], `${plain.name} cold: ${c.what}`));
     assert.ok(keys.m.size > 0);
-    // every recorded key is one the policy admits (checked without records), and every accepted case's key is recorded
+    // every recorded key is one the policy admits (checked without records) with an accepted signature, and every
+    // accepted case's key is recorded
     for (const [k, record] of keys.m) {
       const [alg, hex] = k.split(':') as [SigAlg, string];
+      assert.ok(cases.some((c, i) => expected[i] && c.alg === alg && toHex(c.pk) === hex), `${plain.name}: ${k} has an accepted signature`);
       if (alg === 'ed25519') {
         assert.notEqual(admitEd25519Key(fromHex(hex)), null, `${plain.name}: recorded ${k} passes admission`);
         assert.equal(record.length, 0);
@@ -100,10 +102,10 @@ test('withAdmittedKeys: same verdict as the plain backend on every vector case, 
     const before = { ...admissionCount };
     cases.forEach((c, i) => assert.equal(withKeys.verify(c.alg, c.pk, c.msg, c.sig), expected[i], `${plain.name} from records: ${c.what}`));
     const recorded = new Set(keys.m.keys());
-    const refusedKeys = new Set(cases.filter((c) => !recorded.has(`${c.alg}:${toHex(c.pk)}`)).map((c) => `${c.alg}:${toHex(c.pk)}`));
-    assert.ok(admissionCount.ed25519 - before.ed25519 <= [...refusedKeys].filter((k) => k.startsWith('ed25519')).length,
-      `${plain.name}: only keys without a record were admitted again`);
-    assert.equal(admissionCount.p256, before.p256, `${plain.name}: every P-256 key came from its record`);
+    const unrecorded = (alg: SigAlg) => new Set(cases.filter((c) => c.alg === alg && !recorded.has(`${alg}:${toHex(c.pk)}`)).map((c) => toHex(c.pk))).size;
+    assert.ok(admissionCount.ed25519 - before.ed25519 <= unrecorded('ed25519'), `${plain.name}: only Ed25519 keys without a record were admitted again`);
+    assert.ok(admissionCount.p256 - before.p256 <= unrecorded('p256'), `${plain.name}: only P-256 keys without a record were decoded again`);
+    assert.ok(recorded.size > 0 && [...recorded].some((k) => k.startsWith('p256:')));
   }
 });
 
@@ -136,6 +138,29 @@ test('a recorded Ed25519 key is not admitted again; an unrecorded one is, once; 
     assert.equal(b.withAdmittedKeys(none).verify('ed25519', small, msg, concatBytes(ed25519.Point.ZERO.toBytes(), new Uint8Array(32))), false);
   }
   assert.equal(none.m.size, 0);
+});
+
+test('a key is recorded only once a signature under it verified: junk signatures under fresh valid keys record nothing', () => {
+  const msg = utf8.encode('junk');
+  for (const alg of ['ed25519', 'p256'] as const) {
+    for (const b of [nativeBackend, nobleBackend]) {
+      const keys = new MapKeys();
+      const kb = b.withAdmittedKeys(keys);
+      clearKeyCaches();
+      for (let i = 0; i < 4; i++) {
+        const sk = nobleBackend.randomBytes(32);
+        const pk = nobleBackend.sigPublicKey(alg, sk);
+        const sig = nobleBackend.sign(alg, sk, utf8.encode('another message'));
+        assert.equal(kb.verify(alg, pk, msg, sig), false);
+        assert.equal(kb.verify(alg, pk, msg, sig), false, 'again, from the process caches');
+      }
+      assert.equal(keys.puts, 0, `${b.name} ${alg}: nothing recorded`);
+      const sk = nobleBackend.randomBytes(32);
+      const pk = nobleBackend.sigPublicKey(alg, sk);
+      assert.equal(kb.verify(alg, pk, msg, nobleBackend.sign(alg, sk, msg)), true);
+      assert.equal(keys.m.size, 1, `${b.name} ${alg}: the key with a valid signature is recorded`);
+    }
+  }
 });
 
 /** A key A' = [a]B + T (T of order 2) and a signature the cofactorless equation accepts under it (k even). */

@@ -119,7 +119,8 @@ export function clearKeyCaches(): void { for (const c of keyCaches) c.clear(); }
 /** How many times the admission arithmetic ran in this process (Ed25519: small order + torsion; P-256: decompression). */
 export const admissionCount = { ed25519: 0, p256: 0 };
 
-const NO_RECORD = new Uint8Array(0);
+/** The record of an admitted Ed25519 key: empty (the row itself is the statement). */
+export const NO_RECORD = new Uint8Array(0);
 
 /** 'admitted' or 'refused' computed in this process, or 'known': admitted on this device before (by its record). */
 export type Admission = 'admitted' | 'known' | 'refused';
@@ -155,7 +156,7 @@ function edPoint(e: EdKey, pk: Uint8Array): EdPoint | null {
 }
 
 function edAdmission(e: EdKey, pk: Uint8Array, known: AdmittedKeys | null): Admission {
-  if (e.admitted === true) { known?.put('ed25519', pk, NO_RECORD); return 'admitted'; }
+  if (e.admitted === true) return 'admitted';
   if (e.admitted === false) return 'refused';
   if (known !== null && known.get('ed25519', pk) !== null) return 'known';
   const A = edPoint(e, pk);
@@ -163,15 +164,14 @@ function edAdmission(e: EdKey, pk: Uint8Array, known: AdmittedKeys | null): Admi
     admissionCount.ed25519++;
     e.admitted = !A.isSmallOrder() && A.isTorsionFree();
   }
-  if (e.admitted !== true) return 'refused';
-  known?.put('ed25519', pk, NO_RECORD);
-  return 'admitted';
+  return e.admitted === true ? 'admitted' : 'refused';
 }
 
 /**
  * Ed25519 key admission: 32 bytes, canonical encoding (decodes strictly and re-encodes to the same bytes), not of
  * small order, torsion-free. The verdict only (the native backend: OpenSSL has the key). A key `known` holds is not
- * decoded or checked again; a key admitted here is recorded in it.
+ * decoded or checked again. Nothing is recorded here: a backend records a key (`known.put`) once a signature under it
+ * verified, so signatures that fail cannot grow the device's table.
  */
 export function ed25519Admission(pk: Uint8Array, known: AdmittedKeys | null = null): Admission {
   if (!(pk instanceof Uint8Array) || pk.length !== 32) return 'refused';
@@ -224,17 +224,14 @@ function fromRecord(record: Uint8Array, pk: Uint8Array): P256Key | null {
  * P-256 key admission: exactly 33 bytes, SEC1 compressed (prefix 02/03), x < p and on the curve (decompression
  * succeeds), not the identity. Uncompressed (65-byte) and hybrid encodings are refused. Cached per key. With `known`,
  * the point decoded on an earlier visit (its record) replaces the decompression once it is checked to be on the
- * curve and to compress to exactly these bytes — a record that is not is ignored and replaced — and every key
- * admitted here is recorded.
+ * curve and to compress to exactly these bytes; a record that is not is ignored. Nothing is recorded here: a backend
+ * records the point (`known.put('p256', pk, a.uncompressed)`) once a signature under the key verified.
  */
 export function admitP256Key(pk: Uint8Array, known: AdmittedKeys | null = null): P256Key | null {
   if (!(pk instanceof Uint8Array) || pk.length !== 33 || (pk[0] !== 2 && pk[0] !== 3)) return null;
   const k = bytesKey(pk);
   const hit = p256Keys.get(k);
-  if (hit !== undefined) {
-    if (hit !== null) known?.put('p256', pk, hit.uncompressed);
-    return hit;
-  }
+  if (hit !== undefined) return hit;
   const record = known?.get('p256', pk) ?? null;
   let verdict = record !== null ? fromRecord(record, pk) : null;
   if (verdict === null) {
@@ -246,7 +243,6 @@ export function admitP256Key(pk: Uint8Array, known: AdmittedKeys | null = null):
     } catch { verdict = null; }
   }
   p256Keys.set(k, verdict);
-  if (verdict !== null) known?.put('p256', pk, verdict.uncompressed);
   return verdict;
 }
 

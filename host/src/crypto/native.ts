@@ -17,7 +17,7 @@ import { bytesKey } from '../lru.ts';
 import type { AdmittedKeys, CryptoBackend, SigAlg } from './types.ts';
 import {
   admitP256Key, assertBytes, assertLen, assertLength, assertP256SecretKey, assertSigAlg, ed25519Admission,
-  ed25519SigShapeOk, isAllZero, KEY_CACHE, keyCache, p256LowS, p256SigShapeOk, type P256Key,
+  ed25519SigShapeOk, isAllZero, KEY_CACHE, keyCache, NO_RECORD, p256LowS, p256SigShapeOk, type P256Key,
 } from './_policy.ts';
 
 const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
@@ -97,17 +97,20 @@ function ed25519Verify(known: AdmittedKeys | null, pk: Uint8Array, msg: Uint8Arr
   if (e.admitted === false || e.key === null) return false;
   if (!nodeVerify(null, msg, e.key, sig)) return false;
   if (e.admitted === true && known === null) return true;
-  const a = ed25519Admission(pk, known); // records an admitted key in `known`
+  const a = ed25519Admission(pk, known);
   if (a !== 'known') e.admitted = a === 'admitted'; // only verdicts computed here are kept process-wide
+  if (a === 'admitted') known?.put('ed25519', pk, NO_RECORD); // a signature under it verified: the device remembers it
   return a !== 'refused';
 }
 
 function p256Verify(known: AdmittedKeys | null, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (!p256SigShapeOk(sig)) return false;
-  const a = admitP256Key(pk, known); // length, prefix, on the curve, not the identity; recorded in `known`
+  const a = admitP256Key(pk, known); // length, prefix, on the curve, not the identity
   if (a === null) return false;
   const key = p256PublicKey(pk, a);
-  return key !== null && nodeVerify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, sig);
+  if (key === null || !nodeVerify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, sig)) return false;
+  known?.put('p256', pk, a.uncompressed); // recorded only once a signature under it verified
+  return true;
 }
 
 /**

@@ -14,7 +14,7 @@ import { equalBytes } from '../bytes.ts';
 import type { AdmittedKeys, CryptoBackend, SigAlg } from './types.ts';
 import {
   admitEd25519Key, admitP256Key, assertBytes, assertLen, assertLength, assertP256SecretKey, assertSigAlg,
-  bytesToBigLE, ed25519SigShapeOk, ED25519_L, isAllZero, p256SigShapeOk,
+  bytesToBigLE, ed25519SigShapeOk, ED25519_L, isAllZero, NO_RECORD, p256SigShapeOk,
 } from './_policy.ts';
 
 const B = ed25519.Point.BASE;
@@ -29,14 +29,18 @@ function ed25519Verify(known: AdmittedKeys | null, pk: Uint8Array, msg: Uint8Arr
   const S = bytesToBigLE(sig.subarray(32, 64));
   const h = sha512.create().update(R).update(pk).update(msg).digest();
   const k = bytesToBigLE(h) % ED25519_L;
-  return equalBytes(B.multiplyUnsafe(S).subtract(A.multiplyUnsafe(k)).toBytes(), R);
+  if (!equalBytes(B.multiplyUnsafe(S).subtract(A.multiplyUnsafe(k)).toBytes(), R)) return false;
+  known?.put('ed25519', pk, NO_RECORD); // recorded only once a signature under it verified
+  return true;
 }
 
 /** The admitted key's uncompressed encoding goes to noble: decoding it is a curve check, not a square root. */
 function p256Verify(known: AdmittedKeys | null, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (!p256SigShapeOk(sig)) return false;
   const a = admitP256Key(pk, known);
-  return a !== null && p256.verify(sig, msg, a.uncompressed, { lowS: true, prehash: true, format: 'compact' });
+  if (a === null || !p256.verify(sig, msg, a.uncompressed, { lowS: true, prehash: true, format: 'compact' })) return false;
+  known?.put('p256', pk, a.uncompressed); // recorded only once a signature under it verified
+  return true;
 }
 
 /** Open an AEAD: wrong nonce length or a short ciphertext is an authentication failure (null), not an exception. */
