@@ -4,14 +4,18 @@
  * open of 1 KiB — plus raw node:crypto Ed25519/P-256 verify, so the cost of our policy layer on the native path
  * shows. Each figure is the best of `rounds` interleaved rounds (the machine may be shared).
  *
- *   npx tsx bench/crypto-verify.ts [--ms 400] [--rounds 3] [--json]
+ * `--hkdf`: HKDF-SHA256 per call instead (`runHkdfBench`): node:crypto `hkdfSync` (the native backend before it
+ * composed HKDF from HMAC), the native backend and noble, medians of interleaved rounds, main-thread CPU and wall.
+ *
+ *   npx tsx bench/crypto-verify.ts [--ms 400] [--rounds 3] [--json] [--hkdf]
  */
-import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createPublicKey, hkdfSync, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { p256 } from '@noble/curves/nist.js';
 import { nativeBackend } from '../host/src/crypto/native.ts';
 import { nobleBackend } from '../host/src/crypto/noble.ts';
 import type { CryptoBackend, SigAlg } from '../host/src/crypto/types.ts';
+import { perItemMedian, timed, type Timed } from './stats.ts';
 
 export interface CryptoBenchOptions {
   /** Minimum duration of one measurement, ms (default 400). */
@@ -36,6 +40,47 @@ export interface CryptoBenchResult {
   baseline: { op: string; rawPerSec: number; nativePerSec: number; nativeShare: number }[];
   node: string;
   openssl: string;
+}
+
+export interface HkdfBenchRow {
+  /** Output length (32: a stanza's wrap key; 64: a capsule's commitment + payload keys). */
+  length: number;
+  /** Per call, medians over interleaved rounds. `hkdfSync` is what the native backend used before (OpenSSL's KDF). */
+  hkdfSync: Timed; native: Timed; noble: Timed;
+}
+
+/**
+ * HKDF-SHA256 per call, the shapes the envelope derives (docs/FORMAT.md): node:crypto `hkdfSync` (the native
+ * backend before), the native backend (two HMAC steps on node:crypto), noble. `rounds` interleaved rounds of `calls`
+ * calls each; medians of wall and main-thread CPU time per call.
+ */
+export function runHkdfBench(opts: { rounds?: number; calls?: number } = {}): HkdfBenchRow[] {
+  const rounds = opts.rounds ?? 9, calls = opts.calls ?? 4000;
+  const shapes = [
+    { length: 32, ikm: nobleBackend.randomBytes(32), salt: nobleBackend.randomBytes(64), info: new TextEncoder().encode('kapsule.v2/x25519') },
+    { length: 64, ikm: nobleBackend.randomBytes(32), salt: nobleBackend.randomBytes(24), info: new TextEncoder().encode('kapsule.v2/commit+payload') },
+  ];
+  return shapes.map(({ length, ikm, salt, info }) => {
+    const variants: [keyof Omit<HkdfBenchRow, 'length'>, () => void][] = [
+      ['hkdfSync', () => { hkdfSync('sha256', ikm, salt, info, length); }],
+      ['native', () => { nativeBackend.hkdfSha256(ikm, salt, info, length); }],
+      ['noble', () => { nobleBackend.hkdfSha256(ikm, salt, info, length); }],
+    ];
+    const samples = new Map<string, Timed[]>(variants.map(([k]) => [k, []]));
+    for (const [, f] of variants) for (let i = 0; i < 500; i++) f(); // JIT warm-up
+    for (let r = 0; r < rounds; r++) {
+      for (const [k, f] of r % 2 ? [...variants].reverse() : variants) {
+        samples.get(k)!.push(timed(() => { for (let i = 0; i < calls; i++) f(); }));
+      }
+    }
+    const m = (k: string) => perItemMedian(samples.get(k)!, calls);
+    return { length, hkdfSync: m('hkdfSync'), native: m('native'), noble: m('noble') };
+  });
+}
+
+export function formatHkdfBench(rows: HkdfBenchRow[]): string {
+  const f = (t: Timed) => `${t.cpuUs.toFixed(2)} µs CPU (${t.wallUs.toFixed(2)} wall)`;
+  return rows.map((r) => `  hkdf-sha256 L=${r.length}: hkdfSync ${f(r.hkdfSync)}; native ${f(r.native)} = ${(r.native.cpuUs / r.hkdfSync.cpuUs).toFixed(2)}× hkdfSync CPU; noble ${f(r.noble)}`).join('\n');
 }
 
 function perSec(f: () => void, minMs: number): number {
@@ -138,6 +183,11 @@ function argValue(argv: string[], name: string): number | undefined {
 }
 
 export function main(argv: string[]): void {
+  if (argv.includes('--hkdf')) {
+    const rows = runHkdfBench({ rounds: argValue(argv, '--rounds') });
+    console.log(argv.includes('--json') ? JSON.stringify(rows, null, 2) : formatHkdfBench(rows));
+    return;
+  }
   const res = runCryptoBench({ minMs: argValue(argv, '--ms'), rounds: argValue(argv, '--rounds') });
   console.log(argv.includes('--json') ? JSON.stringify(res, null, 2) : formatCryptoBench(res));
 }

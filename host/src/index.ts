@@ -20,12 +20,14 @@ export type { RuntimePolicy } from './modules.ts';
 // Storage
 export { MemoryStore } from './store/memory.ts';
 export type {
-  AuditRow, CapsuleQuery, CapsuleRecord, CapsuleStatus, CheckpointRow, ModuleRecord, OrphanRecord, ResultRecord, Store,
+  AuditRow, CapsuleQuery, CapsuleRecord, CapsuleStatus, CheckpointRow, KeyStore, ModuleRecord, OrphanRecord, ResultRecord,
+  Store,
 } from './store/types.ts';
 
 // Crypto (portable backend)
 export { nobleBackend } from './crypto/noble.ts';
-export { SIG_SIZES, type CryptoBackend, type SigAlg } from './crypto/types.ts';
+export { SIG_SIZES, type AdmittedKeys, type CryptoBackend, type SigAlg } from './crypto/types.ts';
+export { StoreAdmittedKeys } from './verify/admitted.ts';
 
 // Keys
 export {

@@ -14,6 +14,8 @@ import { AuditLog } from '../../host/src/audit/log.ts';
 import { verifyAuditLog } from '../../host/src/audit/verify.ts';
 import { MemoryStore } from '../../host/src/store/memory.ts';
 import { SqliteStore } from '../../host/src/store/sqlite.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../host/src/store/schema.ts';
+import Database from 'better-sqlite3';
 import type { CapsuleRecord, ResultRecord, Store } from '../../host/src/store/types.ts';
 
 const IMPLS: [string, () => Store][] = [
@@ -289,6 +291,91 @@ for (const [name, make] of IMPLS) {
       s.close();
     });
 
+    test('admitted keys: round trip (an empty record too), replace, per algorithm, copies', () => {
+      const s = make();
+      assert.equal(s.getAdmittedKey('ed25519', id(1)), null);
+      s.putAdmittedKey('ed25519', id(1), new Uint8Array(0));
+      const empty = s.getAdmittedKey('ed25519', id(1));
+      assert.ok(empty instanceof Uint8Array && empty.length === 0, 'an empty record is a record, not null');
+      assert.equal(s.getAdmittedKey('p256', id(1)), null, 'keyed by (alg, key)');
+      const rec = Uint8Array.of(4, 1, 2, 3);
+      s.putAdmittedKey('p256', id(1, 33), rec);
+      rec[1] = 99;
+      const got = s.getAdmittedKey('p256', id(1, 33))!;
+      assert.deepEqual([...got], [4, 1, 2, 3], 'stored a copy');
+      got[2] = 77;
+      assert.deepEqual([...s.getAdmittedKey('p256', id(1, 33))!], [4, 1, 2, 3], 'returned a copy');
+      s.putAdmittedKey('p256', id(1, 33), Uint8Array.of(4, 9));
+      assert.deepEqual([...s.getAdmittedKey('p256', id(1, 33))!], [4, 9], 'replaced');
+      s.close();
+    });
+
+    test('beforeCommit: once per outermost commit, inside it; dropped on rollback; at once outside a transaction', () => {
+      const s = make();
+      const seen: string[] = [];
+      const hook = () => { seen.push(`hook in=${s.getMeta('inner')}`); s.setMeta('hooked', String(seen.length)); };
+      s.beforeCommit(hook);
+      assert.deepEqual(seen, ['hook in=null'], 'outside a transaction: now');
+      s.transaction(() => {
+        s.beforeCommit(hook);
+        s.transaction(() => { s.setMeta('inner', 'x'); s.beforeCommit(hook); });
+        s.beforeCommit(hook);
+        assert.equal(seen.length, 1, 'not before the outermost commit');
+      });
+      assert.deepEqual(seen, ['hook in=null', 'hook in=x'], 'once, after everything the transaction did');
+      assert.equal(s.getMeta('hooked'), '2', 'its writes committed with the transaction');
+      // a transaction that throws drops its hooks; the next one does not run them
+      assert.throws(() => s.transaction(() => { s.beforeCommit(hook); throw new Error('abort'); }), /abort/);
+      s.transaction(() => s.setMeta('k', 'v'));
+      assert.equal(seen.length, 2);
+      // a hook that throws rolls the whole transaction back
+      assert.throws(() => s.transaction(() => { s.setMeta('k', 'w'); s.beforeCommit(() => { throw new Error('hook failed'); }); }), /hook failed/);
+      assert.equal(s.getMeta('k'), 'v');
+      // batch: hooks run at the end of the batch, not per unit
+      let runs = 0;
+      const count = () => { runs++; };
+      s.batch(() => { for (let i = 0; i < 3; i++) s.transaction(() => { s.setMeta(`b${i}`, '1'); s.beforeCommit(count); }); assert.equal(runs, 0); });
+      assert.equal(runs, 1);
+      s.close();
+    });
+
+    test('audit rows and Merkle nodes: hundreds in one transaction, a failed savepoint among them, reads inside it and after', () => {
+      const s = make();
+      const leaf = (i: number) => id(i);
+      const rows: [number, number][] = [];
+      s.transaction(() => {
+        for (let i = 0; i < 150; i++) {
+          assert.equal(s.appendAudit(Uint8Array.of(i & 255, i >> 8), leaf(i)), i);
+          s.merklePut(0, i, leaf(i));
+          if (i % 2) s.merklePut(1, (i - 1) / 2, leaf(1000 + i));
+        }
+        assert.equal(s.auditSize(), 150, 'reads inside the transaction see every row');
+        assert.deepEqual(s.auditRange(60, 66).map((r) => r.entry[0]), [60, 61, 62, 63, 64, 65]);
+        // a savepoint that writes more than a statement's worth of rows and then fails: none of them stays
+        assert.throws(() => s.transaction(() => {
+          for (let i = 150; i < 300; i++) { s.appendAudit(Uint8Array.of(1), leaf(i)); s.merklePut(0, i, leaf(i)); }
+          s.merklePut(1, 3, leaf(9999)); // a replace of a node written before the savepoint
+          throw new Error('inner');
+        }), /inner/);
+        assert.equal(s.auditSize(), 150);
+        assert.deepEqual([...s.merkleGet(1, 3)!], [...leaf(1007)], 'the replaced node is back');
+        assert.equal(s.merkleGet(0, 150), undefined);
+        for (let i = 150; i < 200; i++) { assert.equal(s.appendAudit(Uint8Array.of(2), leaf(i)), i); s.merklePut(0, i, leaf(i)); }
+      });
+      assert.equal(s.auditSize(), 200);
+      const all = s.auditRange(0, 1000);
+      assert.deepEqual(all.map((r) => r.index), Array.from({ length: 200 }, (_, i) => i));
+      for (const r of all) rows.push([r.index, r.entry[0]]);
+      assert.deepEqual(rows.slice(148, 152), [[148, 148], [149, 149], [150, 2], [151, 2]]);
+      for (let i = 0; i < 200; i++) assert.deepEqual([...s.merkleGet(0, i)!], [...leaf(i)], `leaf ${i}`);
+      // a transaction that fails after buffering leaves nothing
+      assert.throws(() => s.transaction(() => { for (let i = 200; i < 330; i++) { s.appendAudit(Uint8Array.of(3), leaf(i)); s.merklePut(0, i, leaf(i)); } throw new Error('outer'); }), /outer/);
+      assert.equal(s.auditSize(), 200);
+      assert.equal(s.merkleGet(0, 250), undefined);
+      assert.equal(s.appendAudit(Uint8Array.of(4), leaf(200)), 200, 'the index counter went back too');
+      s.close();
+    });
+
     test('a thrown transaction leaves no trace (every table, counters included)', () => {
       const s = make();
       s.insertCapsule(cap(1));
@@ -315,6 +402,7 @@ for (const [name, make] of IMPLS) {
         s.setTrust(id(1), null);
         s.setMeta('k', 'v');
         s.addCheckpoint({ size: 2, text: 't' });
+        s.putAdmittedKey('ed25519', id(1), new Uint8Array(0));
         throw boom;
       }), (e) => e === boom);
       assert.deepEqual(observe(s), before);
@@ -389,6 +477,7 @@ function observe(s: Store): unknown {
     pending: s.pendingRuns(100), lastRun: s.lastRun(), kvAll: s.allKv(), held: s.heldDue(10),
     before: caps.map((c) => s.childrenBefore(c.id, { createdAt: 2, depth: 0, id: id(6) })),
     meta: s.getMeta('k'), checkpoints: s.checkpoints(), latest: s.latestCheckpoint(),
+    admitted: [1, 2, 3].map((n) => s.getAdmittedKey('ed25519', id(n))), admittedP256: [1, 2, 3].map((n) => s.getAdmittedKey('p256', id(n, 33))),
   });
 }
 
@@ -408,6 +497,7 @@ test('differential: random operation sequences give the same observable store on
     fc.record({ t: fc.constant('held' as const), n: fc.integer({ min: 20, max: 25 }), until: fc.integer({ min: 0, max: 20 }) }),
     fc.record({ t: fc.constant('plaintext' as const), n: fc.integer({ min: 1, max: 3 }) }),
     fc.record({ t: fc.constant('untrust' as const), n: fc.integer({ min: 1, max: 5 }) }),
+    fc.record({ t: fc.constant('admit' as const), n: fc.integer({ min: 1, max: 3 }), p256: fc.boolean(), len: fc.integer({ min: 0, max: 65 }) }),
   );
   fc.assert(fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
     const stores = IMPLS.map(([, make]) => make());
@@ -421,6 +511,7 @@ test('differential: random operation sequences give the same observable store on
           case 'status': s.setStatus(id(o.n), o.st as 'pending'); return 'ok';
           case 'plaintext': s.putPlaintext(id(2), Uint8Array.of(o.n)); return 'ok';
           case 'untrust': s.setTrust(id(o.n), null); return 'ok';
+          case 'admit': s.putAdmittedKey(o.p256 ? 'p256' : 'ed25519', o.p256 ? id(o.n, 33) : id(o.n), new Uint8Array(o.len).fill(o.n)); return 'ok';
           case 'unorphan': s.removeOrphan(id(o.n)); return 'ok';
           case 'trust': s.setTrust(id(o.n), o.v); return 'ok';
           case 'kv': s.kvSet('m', Uint8Array.of(o.k), o.del ? null : Uint8Array.of(o.k, 1)); return 'ok';
@@ -485,4 +576,30 @@ test('SqliteStore + AuditLog: two writers and a rolled-back append keep one cons
     assert.equal(report.size, 12);
     assert.deepEqual(la.root(), lb.root());
   });
+});
+
+test('SqliteStore: a schema-4 database is migrated to 5 (admitted_keys) and keeps its rows', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kapsule-migrate-'));
+  try {
+    const path = join(dir, 'v4.db');
+    const db = new Database(path);
+    db.transaction(() => {
+      for (let i = 0; i < 4; i++) db.exec(MIGRATIONS[i]);
+      db.pragma('user_version = 4');
+    })();
+    db.prepare(`INSERT INTO capsules (id, seq, kind, author_alg, author, channel, created_at, depth, logic, encrypted, status, bytes)
+                VALUES (?, 1, 'post', 'ed25519', ?, 'c', 5, 0, NULL, 0, 'stored', ?)`).run(Buffer.from(id(1)), Buffer.from(id(2)), Buffer.from([1]));
+    db.close();
+    assert.equal(SCHEMA_VERSION, 5);
+    const s = new SqliteStore(path);
+    assert.equal(s.db.pragma('user_version', { simple: true }), 5);
+    assert.equal(s.countCapsules(), 1);
+    s.putAdmittedKey('ed25519', id(3), new Uint8Array(0));
+    s.close();
+    const again = new SqliteStore(path, { readonly: true });
+    assert.deepEqual([...again.getAdmittedKey('ed25519', id(3))!], []);
+    again.putAdmittedKey('ed25519', id(4), new Uint8Array(0)); // a read-only store ignores a record
+    assert.equal(again.getAdmittedKey('ed25519', id(4)), null);
+    again.close();
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });

@@ -38,6 +38,18 @@ export class AuditLog {
   private readonly h: (d: Uint8Array) => Uint8Array;
   /** Set by the host that owns the store's location (openRuntime: `<db>.witness`); null keeps none. */
   witness: CheckpointWitness | null = null;
+  /**
+   * The first entry recorded since the tree was last completed (null: none). Its interior nodes, and those of the
+   * entries after it, are written when the store transaction commits. After a rollback it may point at entries that
+   * are gone, or be lower than needed: `complete` reads the leaves from the store, so either only costs hashing.
+   */
+  private pendingFrom: number | null = null;
+  /** Registered with `store.beforeCommit` by `record`: once per transaction, however many entries it records. */
+  private readonly completeOnCommit = (): void => {
+    const from = this.pendingFrom;
+    this.pendingFrom = null;
+    if (from !== null) this.tree.complete(from, this.store.auditSize());
+  };
 
   constructor(
     private readonly b: CryptoBackend,
@@ -51,17 +63,28 @@ export class AuditLog {
     this.tree = new MerkleTree(this.h, { get: (l, i) => store.merkleGet(l, i), put: (l, i, x) => store.merklePut(l, i, x) });
   }
 
-  /** Appends one entry. Call inside the store transaction that makes the change it records. */
+  /**
+   * Appends one entry and its leaf. Call inside the store transaction that makes the change it records: the interior
+   * Merkle nodes the transaction's entries complete are written once, just before it commits (`store.beforeCommit`),
+   * not per entry. Outside a transaction they are written at once.
+   */
   record(e: AuditEvent): number {
     const entry = encodeEntry(complete(e));
     const leaf = leafHash(this.h, entry);
     const index = this.store.appendAudit(entry, leaf);
-    this.tree.append(index, leaf);
+    this.tree.putLeaf(index, leaf);
+    if (this.pendingFrom === null || index < this.pendingFrom) this.pendingFrom = index;
+    this.store.beforeCommit(this.completeOnCommit);
     return index;
   }
 
   size(): number { return this.store.auditSize(); }
-  root(size = this.size()): Uint8Array { return this.tree.root(size); }
+
+  /** The root of the log at `size`; inside a transaction that recorded entries, their nodes are written first. */
+  root(size = this.size()): Uint8Array {
+    if (this.pendingFrom !== null && this.pendingFrom < size) this.tree.complete(this.pendingFrom, this.store.auditSize());
+    return this.tree.root(size);
+  }
 
   /** Key name in checkpoint signature lines. */
   keyName(): string { return checkpointKeyName(this.origin); }

@@ -2,8 +2,9 @@
  * RFC 9162 (RFC 6962) Merkle tree over audit entries: leaf = H(0x00 ‖ entry), node = H(0x01 ‖ left ‖ right),
  * MTH({}) = H(""). Hashing is injected (`Hash`); nothing here implements a primitive. Portable: no Node import.
  *
- * Every complete subtree (a perfect, aligned subtree) is persisted in a `MerkleNodeStore` the moment its last leaf
- * is appended. Any MTH(D[0:n]) then decomposes into at most ⌈log2 n⌉ stored perfect subtrees (the binary digits
+ * Every complete subtree (a perfect, aligned subtree) is persisted in a `MerkleNodeStore`: the moment its last leaf
+ * is appended (`append`), or once for a run of appended leaves (`putLeaf` each, then `complete`: the audit log does
+ * this once per store transaction). Any MTH(D[0:n]) then decomposes into at most ⌈log2 n⌉ stored perfect subtrees (the binary digits
  * of n), so a root, an inclusion proof or a consistency proof costs O(log n) store reads and O(log n) hashes —
  * never a reread of the log.
  */
@@ -88,6 +89,41 @@ export class MerkleTree {
       level++;
       i = (i - 1) / 2;
       this.nodes.put(level, i, hash);
+    }
+  }
+
+  /** Records leaf `index` (its leaf hash) only: the subtrees it completes are written later by `complete`. */
+  putLeaf(index: number, leaf: Uint8Array): void {
+    checkSize('leaf index', index);
+    if (leaf.length !== 32) throw new RangeError(`leaf hash must be 32 bytes, got ${leaf.length}`);
+    this.nodes.put(0, index, leaf);
+  }
+
+  /**
+   * Writes every interior node that leaves [from, to) complete, given that their leaf hashes are stored and that every
+   * subtree complete before `from` is stored too (so a log whose appends each end with `complete` keeps that true).
+   * Computed level by level: the new nodes of one level hash from the level below, held in memory; only the left
+   * edge — one node per level at most, older than `from` — is read from the store. Writes exactly the nodes `append`
+   * would have written for those leaves, with the same values.
+   */
+  complete(from: number, to: number): void {
+    checkSize('leaf index', from);
+    checkSize('tree size', to);
+    if (to <= from) return;
+    let cur: Uint8Array[] = [];
+    for (let i = from; i < to; i++) cur.push(this.node(0, i));
+    let lo = from, hi = to;
+    for (let level = 0; ; level++) {
+      const plo = Math.floor(lo / 2), phi = Math.floor(hi / 2);
+      if (phi <= plo) break; // no new node here, so none above either
+      const next: Uint8Array[] = [];
+      for (let i = plo; i < phi; i++) {
+        const left = 2 * i >= lo ? cur[2 * i - lo] : this.node(level, 2 * i);
+        const hash = nodeHash(this.h, left, cur[2 * i + 1 - lo]);
+        this.nodes.put(level + 1, i, hash);
+        next.push(hash);
+      }
+      cur = next; lo = plo; hi = phi;
     }
   }
 

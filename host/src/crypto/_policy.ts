@@ -1,11 +1,14 @@
 /**
  * The signature policy both backends share (docs/SECURITY.md "Signature and encryption policy"). Portable: noble
  * only, no Node import. Each backend calls these checks before its own equation, so the verdicts cannot drift.
- * Key admission (decoding, small-order and torsion checks — a scalar multiplication) is cached per key.
+ * Key admission (decoding, small-order and torsion checks — a scalar multiplication) is cached per key, per process
+ * in bounded LRU caches, and per device through an injected `AdmittedKeys` (the runtime's store).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
-import { toHex, equalBytes } from '../bytes.ts';
+import { equalBytes } from '../bytes.ts';
+import { bytesKey, LruCache } from '../lru.ts';
+import type { AdmittedKeys } from './types.ts';
 
 export type EdPoint = ReturnType<typeof ed25519.Point.fromBytes>;
 export type P256Point = ReturnType<typeof p256.Point.fromBytes>;
@@ -82,45 +85,108 @@ export function bytesToBigBE(b: Uint8Array): bigint {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Bounded caches (keys are attacker-chosen: never let a cache grow without bound)
+// Key caches (keys are attacker-chosen: every cache is an LRU bounded by a memory budget)
 
-/** Insertion-ordered Map that evicts its oldest entry when full. */
-export class BoundedCache<V> {
-  private readonly m = new Map<string, V>();
-  constructor(private readonly max = 4096) {}
-  get(k: string): V | undefined { return this.m.get(k); }
-  set(k: string, v: V): void {
-    if (this.m.size >= this.max && !this.m.has(k)) {
-      const oldest = this.m.keys().next();
-      if (!oldest.done) this.m.delete(oldest.value);
-    }
-    this.m.set(k, v);
-  }
-  get size(): number { return this.m.size; }
+/**
+ * Memory budget of each per-process key cache. Entry sizes were measured on Node 20 / V8 (heap, plus OpenSSL's
+ * native memory for KeyObjects) with `bytesKey` map keys; the caches hold at most budget / entry-size keys:
+ *   Ed25519 points (here)        4 MiB /   320 B ≈ 13,100 keys
+ *   P-256 points (here)          4 MiB /   560 B ≈  7,490 keys
+ *   Ed25519 KeyObjects (native)  8 MiB / 1 KiB   =  8,192 keys
+ *   P-256 KeyObjects (native)    8 MiB / 3 KiB   ≈  2,730 keys
+ * 24 MiB in all at most. A key evicted here is not admitted again when the runtime's store remembers it
+ * (`AdmittedKeys`): eviction costs a decode or a KeyObject import, not the admission arithmetic.
+ */
+export const KEY_CACHE = {
+  ed25519Points: { budgetBytes: 4 << 20, entryBytes: 320 },
+  p256Points: { budgetBytes: 4 << 20, entryBytes: 560 },
+  ed25519KeyObjects: { budgetBytes: 8 << 20, entryBytes: 1024 },
+  p256KeyObjects: { budgetBytes: 8 << 20, entryBytes: 3072 },
+} as const;
+
+const keyCaches: LruCache<unknown>[] = [];
+
+/** An LRU key cache of the given budget, emptied by `clearKeyCaches`. */
+export function keyCache<V>(size: { budgetBytes: number; entryBytes: number }): LruCache<V> {
+  const c = new LruCache<V>(size.budgetBytes, size.entryBytes);
+  keyCaches.push(c as LruCache<unknown>);
+  return c;
 }
+
+/** Empties every per-process key cache (tests and benchmarks: a fresh process without starting one). */
+export function clearKeyCaches(): void { for (const c of keyCaches) c.clear(); }
+
+/** How many times the admission arithmetic ran in this process (Ed25519: small order + torsion; P-256: decompression). */
+export const admissionCount = { ed25519: 0, p256: 0 };
+
+/** The record of an admitted Ed25519 key: empty (the row itself is the statement). */
+export const NO_RECORD = new Uint8Array(0);
+
+/** 'admitted' or 'refused' computed in this process, or 'known': admitted on this device before (by its record). */
+export type Admission = 'admitted' | 'known' | 'refused';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Ed25519
 
-/** Cache of admission verdicts: the admitted point, or null for a refused key. */
-const edKeys = new BoundedCache<EdPoint | null>();
+/**
+ * One key: its strict decoding (undefined until needed; null when it does not decode canonically) and the admission
+ * verdict computed in this process (undefined until computed). A verdict taken from a device record is never stored
+ * here: these caches are shared by every backend instance of the process, and only computed verdicts are.
+ */
+interface EdKey { point: EdPoint | null | undefined; admitted: boolean | undefined }
+const edKeys = keyCache<EdKey>(KEY_CACHE.ed25519Points);
+
+function edKey(pk: Uint8Array): EdKey {
+  const k = bytesKey(pk);
+  let e = edKeys.get(k);
+  if (e === undefined) { e = { point: undefined, admitted: undefined }; edKeys.set(k, e); }
+  return e;
+}
+
+/** Strict decoding that re-encodes to the same bytes (canonical), once per key. */
+function edPoint(e: EdKey, pk: Uint8Array): EdPoint | null {
+  if (e.point === undefined) {
+    try {
+      const A = ed25519.Point.fromBytes(pk, false);
+      e.point = equalBytes(A.toBytes(), pk) ? A : null;
+    } catch { e.point = null; }
+    if (e.point === null) e.admitted = false;
+  }
+  return e.point;
+}
+
+function edAdmission(e: EdKey, pk: Uint8Array, known: AdmittedKeys | null): Admission {
+  if (e.admitted === true) return 'admitted';
+  if (e.admitted === false) return 'refused';
+  if (known !== null && known.get('ed25519', pk) !== null) return 'known';
+  const A = edPoint(e, pk);
+  if (A !== null) {
+    admissionCount.ed25519++;
+    e.admitted = !A.isSmallOrder() && A.isTorsionFree();
+  }
+  return e.admitted === true ? 'admitted' : 'refused';
+}
 
 /**
  * Ed25519 key admission: 32 bytes, canonical encoding (decodes strictly and re-encodes to the same bytes), not of
- * small order, torsion-free. Returns the point, or null when refused. Cached per key (hex of the public bytes).
+ * small order, torsion-free. The verdict only (the native backend: OpenSSL has the key). A key `known` holds is not
+ * decoded or checked again. Nothing is recorded here: a backend records a key (`known.put`) once a signature under it
+ * verified, so signatures that fail cannot grow the device's table.
  */
-export function admitEd25519Key(pk: Uint8Array): EdPoint | null {
+export function ed25519Admission(pk: Uint8Array, known: AdmittedKeys | null = null): Admission {
+  if (!(pk instanceof Uint8Array) || pk.length !== 32) return 'refused';
+  return edAdmission(edKey(pk), pk, known);
+}
+
+/**
+ * Ed25519 key admission returning the decoded point for the equation (the noble backend), or null when refused. A
+ * key `known` holds is decoded (strictly, canonically) but not put through the small-order and torsion checks again.
+ */
+export function admitEd25519Key(pk: Uint8Array, known: AdmittedKeys | null = null): EdPoint | null {
   if (!(pk instanceof Uint8Array) || pk.length !== 32) return null;
-  const k = toHex(pk);
-  const hit = edKeys.get(k);
-  if (hit !== undefined) return hit;
-  let verdict: EdPoint | null = null;
-  try {
-    const A = ed25519.Point.fromBytes(pk, false);
-    if (equalBytes(A.toBytes(), pk) && !A.isSmallOrder() && A.isTorsionFree()) verdict = A;
-  } catch { verdict = null; }
-  edKeys.set(k, verdict);
-  return verdict;
+  const e = edKey(pk);
+  if (edAdmission(e, pk, known) === 'refused') return null;
+  return edPoint(e, pk);
 }
 
 /** Ed25519 signature shape: 64 bytes and S < L (the canonical-S rule; both libraries also check it). */
@@ -131,23 +197,51 @@ export function ed25519SigShapeOk(sig: unknown): sig is Uint8Array {
 // ---------------------------------------------------------------------------------------------------------------
 // ECDSA P-256
 
-const p256Keys = new BoundedCache<P256Point | null>();
+/** An admitted P-256 key: the point and its 65-byte uncompressed encoding (what noble's verify decodes cheaply). */
+export interface P256Key { point: P256Point; uncompressed: Uint8Array }
+
+/** Per key: the admitted point, or null for a refused key (computed in this process, or a checked device record). */
+const p256Keys = keyCache<P256Key | null>(KEY_CACHE.p256Points);
+
+/** SEC1 compressed encoding of an uncompressed one (prefix 02/03 by the parity of y, then x): bytes only. */
+function sameCompressed(uncompressed: Uint8Array, pk: Uint8Array): boolean {
+  if (uncompressed.length !== 65 || uncompressed[0] !== 4 || pk[0] !== 2 + (uncompressed[64] & 1)) return false;
+  for (let i = 1; i < 33; i++) if (uncompressed[i] !== pk[i]) return false;
+  return true;
+}
+
+/** A device record of `pk`, if it is the decoded point of `pk`: on the curve (noble checks) and compresses to it. */
+function fromRecord(record: Uint8Array, pk: Uint8Array): P256Key | null {
+  if (!sameCompressed(record, pk)) return null;
+  try {
+    const point = p256.Point.fromBytes(record);
+    point.assertValidity();
+    return point.is0() ? null : { point, uncompressed: record.slice() };
+  } catch { return null; }
+}
 
 /**
  * P-256 key admission: exactly 33 bytes, SEC1 compressed (prefix 02/03), x < p and on the curve (decompression
- * succeeds), not the identity. Uncompressed (65-byte) and hybrid encodings are refused. Cached per key.
+ * succeeds), not the identity. Uncompressed (65-byte) and hybrid encodings are refused. Cached per key. With `known`,
+ * the point decoded on an earlier visit (its record) replaces the decompression once it is checked to be on the
+ * curve and to compress to exactly these bytes; a record that is not is ignored. Nothing is recorded here: a backend
+ * records the point (`known.put('p256', pk, a.uncompressed)`) once a signature under the key verified.
  */
-export function admitP256Key(pk: Uint8Array): P256Point | null {
+export function admitP256Key(pk: Uint8Array, known: AdmittedKeys | null = null): P256Key | null {
   if (!(pk instanceof Uint8Array) || pk.length !== 33 || (pk[0] !== 2 && pk[0] !== 3)) return null;
-  const k = toHex(pk);
+  const k = bytesKey(pk);
   const hit = p256Keys.get(k);
   if (hit !== undefined) return hit;
-  let verdict: P256Point | null = null;
-  try {
-    const P = p256.Point.fromBytes(pk);
-    P.assertValidity();
-    verdict = P.is0() || !equalBytes(P.toBytes(true), pk) ? null : P;
-  } catch { verdict = null; }
+  const record = known?.get('p256', pk) ?? null;
+  let verdict = record !== null ? fromRecord(record, pk) : null;
+  if (verdict === null) {
+    admissionCount.p256++;
+    try {
+      const point = p256.Point.fromBytes(pk);
+      point.assertValidity();
+      if (!point.is0() && equalBytes(point.toBytes(true), pk)) verdict = { point, uncompressed: point.toBytes(false) };
+    } catch { verdict = null; }
+  }
   p256Keys.set(k, verdict);
   return verdict;
 }

@@ -10,14 +10,14 @@
  */
 import {
   createCipheriv, createDecipheriv, createECDH, createHash, createHmac, createPrivateKey, createPublicKey,
-  diffieHellman, hash as oneShotHash, hkdfSync, randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
+  diffieHellman, hash as oneShotHash, randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
 } from 'node:crypto';
 import { hchacha } from '@noble/ciphers/chacha.js';
-import { toHex } from '../bytes.ts';
-import type { CryptoBackend, SigAlg } from './types.ts';
+import { bytesKey } from '../lru.ts';
+import type { AdmittedKeys, CryptoBackend, SigAlg } from './types.ts';
 import {
-  admitEd25519Key, admitP256Key, assertBytes, assertLen, assertLength, assertP256SecretKey, assertSigAlg,
-  BoundedCache, ed25519SigShapeOk, isAllZero, p256LowS, p256SigShapeOk,
+  admitP256Key, assertBytes, assertLen, assertLength, assertP256SecretKey, assertSigAlg, ed25519Admission,
+  ed25519SigShapeOk, isAllZero, KEY_CACHE, keyCache, NO_RECORD, p256LowS, p256SigShapeOk, type P256Key,
 } from './_policy.ts';
 
 const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
@@ -49,17 +49,16 @@ function privateFromRaw(prefix: Buffer, sk: Uint8Array): KeyObject {
 // Key objects
 
 /**
- * Public KeyObjects per key (bounded: keys are attacker-chosen), with the key's admission verdict once known.
- * Verify runs OpenSSL first and key admission (shared policy code, a noble scalar multiplication on first sight)
- * only when OpenSSL accepts: the verdict is the conjunction either way, but forged or junk signatures under fresh
- * keys then cost one OpenSSL verify, not an admission. A refused key short-circuits to false from then on.
+ * Public KeyObjects per key, in bounded LRU caches (keys are attacker-chosen; budgets in ./_policy.ts KEY_CACHE).
+ * Ed25519: verify runs OpenSSL first and key admission (shared policy code, a noble scalar multiplication on first
+ * sight) only when OpenSSL accepts: the verdict is the conjunction either way, but forged or junk signatures under
+ * fresh keys then cost one OpenSSL verify, not an admission. A key refused in this process short-circuits to false.
+ * P-256: admission (decompression, or the device's checked record) comes first, because its decoded point imports
+ * as a JWK (x, y) for about half of what OpenSSL takes to decompress a compressed SPKI key.
  */
 interface PublicEntry { key: KeyObject | null; admitted: boolean | undefined }
-const edPublic = new BoundedCache<PublicEntry>(4096);
-const p256Public = new BoundedCache<PublicEntry>(4096);
-
-/** SPKI DER prefix of a compressed P-256 point (id-ecPublicKey, prime256v1, BIT STRING of 33 bytes). */
-const P256_SPKI_COMPRESSED = Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex');
+const edPublic = keyCache<PublicEntry>(KEY_CACHE.ed25519KeyObjects);
+const p256Public = keyCache<KeyObject | null>(KEY_CACHE.p256KeyObjects);
 
 /**
  * A raw 32-byte Ed25519 / X25519 public key as a KeyObject. Imported as a JWK, not as SPKI DER: OpenSSL 3 sends DER
@@ -70,39 +69,48 @@ const P256_SPKI_COMPRESSED = Buffer.from('3039301306072a8648ce3d020106082a8648ce
 function okpPublic(crv: 'Ed25519' | 'X25519', pk: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv, x: u(pk).toString('base64url') }, format: 'jwk' });
 }
-const ed25519PublicKey = (pk: Uint8Array): KeyObject => okpPublic('Ed25519', pk);
-/** A compressed P-256 point as SPKI DER (no JWK form: it needs the y coordinate); OpenSSL decompresses it. */
-const p256PublicKey = (pk: Uint8Array): KeyObject =>
-  createPublicKey({ key: Buffer.concat([P256_SPKI_COMPRESSED, u(pk)]), format: 'der', type: 'spki' });
 
-function publicEntry(cache: BoundedCache<PublicEntry>, pk: Uint8Array, make: (pk: Uint8Array) => KeyObject): PublicEntry {
-  const k = toHex(pk);
-  let e = cache.get(k);
+/** An admitted P-256 key as a KeyObject, from its decoded point (JWK x, y; OpenSSL checks the point once more). */
+function p256PublicKey(pk: Uint8Array, a: P256Key): KeyObject | null {
+  const k = bytesKey(pk);
+  let key = p256Public.get(k);
+  if (key === undefined) {
+    const xy = u(a.uncompressed);
+    try {
+      key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: xy.toString('base64url', 1, 33), y: xy.toString('base64url', 33, 65) }, format: 'jwk' });
+    } catch { key = null; }
+    p256Public.set(k, key);
+  }
+  return key;
+}
+
+function ed25519Verify(known: AdmittedKeys | null, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+  if (!ed25519SigShapeOk(sig) || !(pk instanceof Uint8Array) || pk.length !== 32) return false;
+  const k = bytesKey(pk);
+  let e = edPublic.get(k);
   if (e === undefined) {
     let key: KeyObject | null;
-    try { key = make(pk); } catch { key = null; }
+    try { key = okpPublic('Ed25519', pk); } catch { key = null; }
     e = { key, admitted: key === null ? false : undefined };
-    cache.set(k, e);
+    edPublic.set(k, e);
   }
-  return e;
-}
-
-function ed25519Verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
-  if (!ed25519SigShapeOk(sig) || !(pk instanceof Uint8Array) || pk.length !== 32) return false;
-  const e = publicEntry(edPublic, pk, ed25519PublicKey);
   if (e.admitted === false || e.key === null) return false;
   if (!nodeVerify(null, msg, e.key, sig)) return false;
-  if (e.admitted === undefined) e.admitted = admitEd25519Key(pk) !== null;
-  return e.admitted;
+  if (e.admitted === true && known === null) return true;
+  const a = ed25519Admission(pk, known);
+  if (a !== 'known') e.admitted = a === 'admitted'; // only verdicts computed here are kept process-wide
+  if (a === 'admitted') known?.put('ed25519', pk, NO_RECORD); // a signature under it verified: the device remembers it
+  return a !== 'refused';
 }
 
-function p256Verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
-  if (!p256SigShapeOk(sig) || !(pk instanceof Uint8Array) || pk.length !== 33 || (pk[0] !== 2 && pk[0] !== 3)) return false;
-  const e = publicEntry(p256Public, pk, p256PublicKey); // admission re-checks the point below
-  if (e.admitted === false || e.key === null) return false;
-  if (!nodeVerify('sha256', msg, { key: e.key, dsaEncoding: 'ieee-p1363' }, sig)) return false;
-  if (e.admitted === undefined) e.admitted = admitP256Key(pk) !== null;
-  return e.admitted;
+function p256Verify(known: AdmittedKeys | null, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+  if (!p256SigShapeOk(sig)) return false;
+  const a = admitP256Key(pk, known); // length, prefix, on the curve, not the identity
+  if (a === null) return false;
+  const key = p256PublicKey(pk, a);
+  if (key === null || !nodeVerify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, sig)) return false;
+  known?.put('p256', pk, a.uncompressed); // recorded only once a signature under it verified
+  return true;
 }
 
 /**
@@ -138,6 +146,35 @@ function p256PublicCompressed(sk: Uint8Array): Buffer {
 
 function p256Private(sk: Uint8Array): KeyObject {
   return cachedPrivate(sk, 'p256', () => privateFromRaw(P256_PKCS8, sk));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// HKDF
+
+/**
+ * HKDF-SHA256 (RFC 5869) as its two HMAC steps on node:crypto's HMAC: PRK = HMAC(salt, IKM), then
+ * T(i) = HMAC(PRK, T(i−1) ‖ info ‖ i) for i = 1…⌈L/32⌉, OKM = the first L bytes of T(1) ‖ T(2) ‖ …
+ * An empty salt is used as given: HMAC pads its key with zeros, so it is the RFC's "HashLen zeros".
+ * `crypto.hkdfSync` computes the same through OpenSSL's KDF API, but costs about twice as much per call and refuses
+ * an info longer than 1,024 bytes, which noble (and RFC 5869) accept: both backends must take the same inputs.
+ * The length has been checked (0 ≤ L ≤ 255·32) by the caller.
+ */
+function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const okm = new Uint8Array(length);
+  if (length === 0) return okm;
+  const prk = createHmac('sha256', salt).update(ikm).digest();
+  const counter = new Uint8Array(1);
+  let t: Buffer | null = null;
+  for (let off = 0; off < length; off += 32) {
+    const h = createHmac('sha256', prk);
+    if (t !== null) { h.update(t); t.fill(0); }
+    counter[0]++;
+    t = h.update(info).update(counter).digest();
+    okm.set(length - off >= 32 ? t : t.subarray(0, length - off), off);
+  }
+  t!.fill(0);
+  prk.fill(0);
+  return okm;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -197,78 +234,84 @@ function canOpen(key: Uint8Array, nonce: Uint8Array, nonceLen: number, aad: Uint
 
 // ---------------------------------------------------------------------------------------------------------------
 
-export const nativeBackend: CryptoBackend = {
-  name: 'native',
-  // crypto.hash (Node ≥ 20.12) skips the Hash object: ~2× faster on the short inputs ids and audit leaves hash.
-  sha256(d) { assertBytes('sha256 input', d); return out(oneShotHash('sha256', d, 'buffer') as unknown as Buffer); },
-  hmacSha256(k, d) { assertBytes('hmac key', k); assertBytes('hmac data', d); return out(createHmac('sha256', k).update(d).digest()); },
-  hkdfSha256(ikm, salt, info, length) {
-    assertBytes('hkdf ikm', ikm); assertBytes('hkdf salt', salt); assertBytes('hkdf info', info);
-    assertLength('hkdf length', length, HKDF_MAX);
-    return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
-  },
-  randomBytes(n) { assertLength('randomBytes length', n, 1 << 16); return out(nodeRandomBytes(n)); },
+/** The native backend, with `known` as the device's admitted keys (null: this process's caches only). */
+function makeNative(known: AdmittedKeys | null): CryptoBackend {
+  return {
+    name: 'native',
+    withAdmittedKeys: (keys) => makeNative(keys),
+    // crypto.hash (Node ≥ 20.12) skips the Hash object: ~2× faster on the short inputs ids and audit leaves hash.
+    sha256(d) { assertBytes('sha256 input', d); return out(oneShotHash('sha256', d, 'buffer') as unknown as Buffer); },
+    hmacSha256(k, d) { assertBytes('hmac key', k); assertBytes('hmac data', d); return out(createHmac('sha256', k).update(d).digest()); },
+    hkdfSha256(ikm, salt, info, length) {
+      assertBytes('hkdf ikm', ikm); assertBytes('hkdf salt', salt); assertBytes('hkdf info', info);
+      assertLength('hkdf length', length, HKDF_MAX);
+      return hkdf(ikm, salt, info, length);
+    },
+    randomBytes(n) { assertLength('randomBytes length', n, 1 << 16); return out(nodeRandomBytes(n)); },
 
-  sigPublicKey(alg: SigAlg, sk: Uint8Array): Uint8Array {
-    assertSigAlg(alg);
-    if (alg === 'ed25519') {
-      assertLen('ed25519 secret key', sk, 32);
-      return out(createPublicKey(edPrivate(sk)).export({ format: 'der', type: 'spki' }).subarray(ED25519_SPKI.length));
-    }
-    assertP256SecretKey(sk);
-    return out(p256PublicCompressed(sk));
-  },
-  sign(alg: SigAlg, sk: Uint8Array, msg: Uint8Array): Uint8Array {
-    assertSigAlg(alg);
-    assertBytes('message', msg);
-    if (alg === 'ed25519') {
-      assertLen('ed25519 secret key', sk, 32);
-      return out(nodeSign(null, msg, edPrivate(sk)));
-    }
-    assertP256SecretKey(sk);
-    return p256LowS(out(nodeSign('sha256', msg, { key: p256Private(sk), dsaEncoding: 'ieee-p1363' })));
-  },
-  verify(alg: SigAlg, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
-    if (!(msg instanceof Uint8Array)) return false;
-    try {
-      if (alg === 'ed25519') return ed25519Verify(pk, msg, sig);
-      if (alg === 'p256') return p256Verify(pk, msg, sig);
-    } catch { /* a verifier never throws */ }
-    return false;
-  },
+    sigPublicKey(alg: SigAlg, sk: Uint8Array): Uint8Array {
+      assertSigAlg(alg);
+      if (alg === 'ed25519') {
+        assertLen('ed25519 secret key', sk, 32);
+        return out(createPublicKey(edPrivate(sk)).export({ format: 'der', type: 'spki' }).subarray(ED25519_SPKI.length));
+      }
+      assertP256SecretKey(sk);
+      return out(p256PublicCompressed(sk));
+    },
+    sign(alg: SigAlg, sk: Uint8Array, msg: Uint8Array): Uint8Array {
+      assertSigAlg(alg);
+      assertBytes('message', msg);
+      if (alg === 'ed25519') {
+        assertLen('ed25519 secret key', sk, 32);
+        return out(nodeSign(null, msg, edPrivate(sk)));
+      }
+      assertP256SecretKey(sk);
+      return p256LowS(out(nodeSign('sha256', msg, { key: p256Private(sk), dsaEncoding: 'ieee-p1363' })));
+    },
+    verify(alg: SigAlg, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+      if (!(msg instanceof Uint8Array)) return false;
+      try {
+        if (alg === 'ed25519') return ed25519Verify(known, pk, msg, sig);
+        if (alg === 'p256') return p256Verify(known, pk, msg, sig);
+      } catch { /* a verifier never throws */ }
+      return false;
+    },
 
-  x25519PublicKey(sk: Uint8Array): Uint8Array {
-    assertLen('x25519 secret key', sk, 32);
-    return out(createPublicKey(x25519Private(sk)).export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI.length));
-  },
-  x25519(sk: Uint8Array, pk: Uint8Array): Uint8Array | null {
-    assertLen('x25519 secret key', sk, 32);
-    if (!(pk instanceof Uint8Array) || pk.length !== 32) return null;
-    let ss: Uint8Array;
-    try {
-      ss = out(diffieHellman({
-        privateKey: x25519Private(sk),
-        publicKey: okpPublic('X25519', pk),
-      }));
-    } catch { return null; } // OpenSSL refuses an all-zero result itself
-    return isAllZero(ss) ? null : ss;
-  },
+    x25519PublicKey(sk: Uint8Array): Uint8Array {
+      assertLen('x25519 secret key', sk, 32);
+      return out(createPublicKey(x25519Private(sk)).export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI.length));
+    },
+    x25519(sk: Uint8Array, pk: Uint8Array): Uint8Array | null {
+      assertLen('x25519 secret key', sk, 32);
+      if (!(pk instanceof Uint8Array) || pk.length !== 32) return null;
+      let ss: Uint8Array;
+      try {
+        ss = out(diffieHellman({
+          privateKey: x25519Private(sk),
+          publicKey: okpPublic('X25519', pk),
+        }));
+      } catch { return null; } // OpenSSL refuses an all-zero result itself
+      return isAllZero(ss) ? null : ss;
+    },
 
-  chachaSeal(key, nonce, aad, pt) {
-    checkSeal(key, nonce, 12, aad, pt);
-    return seal(key, nonce, aad, pt);
-  },
-  chachaOpen(key, nonce, aad, ct) {
-    return canOpen(key, nonce, 12, aad, ct) ? open(key, nonce, aad, ct) : null;
-  },
-  xchachaSeal(key, nonce, aad, pt) {
-    checkSeal(key, nonce, 24, aad, pt);
-    const s = xchachaSubkey(key, nonce);
-    try { return seal(s.key, s.nonce, aad, pt); } finally { s.key.fill(0); }
-  },
-  xchachaOpen(key, nonce, aad, ct) {
-    if (!canOpen(key, nonce, 24, aad, ct)) return null;
-    const s = xchachaSubkey(key, nonce);
-    try { return open(s.key, s.nonce, aad, ct); } finally { s.key.fill(0); }
-  },
-};
+    chachaSeal(key, nonce, aad, pt) {
+      checkSeal(key, nonce, 12, aad, pt);
+      return seal(key, nonce, aad, pt);
+    },
+    chachaOpen(key, nonce, aad, ct) {
+      return canOpen(key, nonce, 12, aad, ct) ? open(key, nonce, aad, ct) : null;
+    },
+    xchachaSeal(key, nonce, aad, pt) {
+      checkSeal(key, nonce, 24, aad, pt);
+      const s = xchachaSubkey(key, nonce);
+      try { return seal(s.key, s.nonce, aad, pt); } finally { s.key.fill(0); }
+    },
+    xchachaOpen(key, nonce, aad, ct) {
+      if (!canOpen(key, nonce, 24, aad, ct)) return null;
+      const s = xchachaSubkey(key, nonce);
+      try { return open(s.key, s.nonce, aad, ct); } finally { s.key.fill(0); }
+    },
+  };
+}
+
+export const nativeBackend: CryptoBackend = makeNative(null);

@@ -15,8 +15,32 @@ export const SIG_SIZES: Record<SigAlg, { secretKey: number; publicKey: number; s
   p256: { secretKey: 32, publicKey: 33, signature: 64 },
 };
 
+/**
+ * The signing keys a device has admitted (Ed25519: canonical, not of small order, torsion-free; P-256: a compressed
+ * point on the curve), remembered beyond one process so a key passes the admission arithmetic once per device, not
+ * once per process. Injected with `CryptoBackend.withAdmittedKeys`; the runtime backs it with its store
+ * (verify/admitted.ts). What each record is trusted for: docs/SECURITY.md "Admitted keys". Neither method may throw.
+ */
+export interface AdmittedKeys {
+  /**
+   * The admission record of `publicKey`, or null when this device has none. Ed25519: an empty array — the record is
+   * the claim that the key passed (trusted as the device's own, like its store). P-256: the decoded point, 65 bytes
+   * uncompressed SEC1 — checked against the key before use (it must be on the curve and compress to the key's bytes).
+   */
+  get(alg: SigAlg, publicKey: Uint8Array): Uint8Array | null;
+  /** Records a key that has just passed admission; may be called again for a key already recorded. */
+  put(alg: SigAlg, publicKey: Uint8Array, record: Uint8Array): void;
+}
+
 export interface CryptoBackend {
   readonly name: 'native' | 'noble';
+
+  /**
+   * This backend with `keys` as the device's memory of admitted keys: `verify` skips the admission of a key `keys`
+   * holds and records every key it admits. Verdicts are this backend's on every input, given records this device
+   * wrote (a refused key is never recorded). Other methods are unchanged.
+   */
+  withAdmittedKeys(keys: AdmittedKeys): CryptoBackend;
 
   sha256(data: Uint8Array): Uint8Array;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;

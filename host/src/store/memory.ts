@@ -124,6 +124,10 @@ export class MemoryStore implements Store {
   private readonly plaintexts = new Table<string, Uint8Array>(this);
   private readonly meta = new Table<string, string>(this);
   private readonly checkpointRows = new Table<number, string>(this);
+  /** `${alg}\u0000${key hex}` → record. */
+  private readonly admittedKeys = new Table<string, Uint8Array>(this);
+  /** `beforeCommit` functions of the open outermost transaction, in registration order, each once. */
+  private hooks: (() => void)[] = [];
 
   /** Records how to undo one write; called by the tables. Outside a transaction a write is final. */
   journal(step: () => void): void {
@@ -140,11 +144,13 @@ export class MemoryStore implements Store {
     try {
       const out = fn();
       if (out instanceof Promise) throw new TypeError('MemoryStore.transaction: fn must be synchronous (it returned a Promise)');
+      if (this.depth === 1) while (this.hooks.length > 0) this.hooks.shift()!();
       return out;
     } catch (e) {
       while (this.undo.length > mark) this.undo.pop()!();
       this.nextSeq = seq;
       this.nextOrphanSeq = oseq;
+      if (this.depth === 1) this.hooks = [];
       throw e;
     } finally {
       this.depth--;
@@ -159,6 +165,13 @@ export class MemoryStore implements Store {
     this.nextSeq = this.counters.seq;
     this.nextOrphanSeq = this.counters.oseq;
     this.depth = 0;
+    this.hooks = [];
+  }
+
+  beforeCommit(fn: () => void): void {
+    this.open();
+    if (this.depth === 0) { fn(); return; }
+    if (!this.hooks.includes(fn)) this.hooks.push(fn);
   }
 
   /** Journalled savepoints cost next to nothing here: a batch is a transaction. */
@@ -536,6 +549,19 @@ export class MemoryStore implements Store {
 
   merklePut(level: number, index: number, hash: Uint8Array): void { this.open(); this.merkle.set(`${level}/${index}`, copy(hash)); }
 
+
+  // ---- admitted signing keys ----
+
+  getAdmittedKey(alg: string, key: Uint8Array): Uint8Array | null {
+    this.open();
+    const r = this.admittedKeys.get(`${alg}\u0000${toHex(key)}`);
+    return r ? copy(r) : null;
+  }
+
+  putAdmittedKey(alg: string, key: Uint8Array, record: Uint8Array): void {
+    this.open();
+    this.admittedKeys.set(`${alg}\u0000${toHex(key)}`, copy(record));
+  }
 
   getMeta(key: string): string | null { this.open(); return this.meta.get(key) ?? null; }
   setMeta(key: string, value: string): void { this.open(); this.meta.set(key, value); }

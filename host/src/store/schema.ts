@@ -63,6 +63,13 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX orphans_held ON orphans(hold_until) WHERE hold_until IS NOT NULL;
   DROP TABLE failed_executions;
   `,
+  /*
+   * 5: signing keys this device admitted (Ed25519: canonical, not of small order, torsion-free; P-256: on the curve),
+   * so a key is put through that arithmetic once per device (docs/SECURITY.md "Admitted keys"). record: empty for
+   * Ed25519; the decoded point (65 bytes uncompressed) for P-256, checked against the key whenever it is read.
+   */ `
+  CREATE TABLE admitted_keys (alg TEXT NOT NULL, key BLOB NOT NULL, record BLOB NOT NULL, PRIMARY KEY (alg, key)) WITHOUT ROWID;
+  `,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 /** Schema versions before this one hold format-1 capsules, which format 2 cannot read. */

@@ -13,6 +13,42 @@ const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byt
 
 export interface SqliteOptions { readonly?: boolean }
 
+/**
+ * Rows of one append-heavy table (audit entries, Merkle nodes) written inside the open transaction and not yet handed
+ * to SQLite: inserted 64 to a statement as they accumulate, and the rest before the commit. A multi-row INSERT costs
+ * ~1 µs a row here against ~2.4 µs for a statement per row. The rows are the same; only the statements differ.
+ */
+class RowBuffer {
+  private args: unknown[] = [];
+  private rows = 0;
+  private readonly stmts = new Map<number, Database.Statement>();
+  static readonly ROWS = 64;
+
+  constructor(private readonly db: Database.Database, private readonly head: string, private readonly cols: number) {}
+
+  push(...values: unknown[]): void {
+    for (const v of values) this.args.push(v);
+    if (++this.rows === RowBuffer.ROWS) this.flush();
+  }
+
+  /** Inserts what is buffered (a throw leaves nothing buffered: the caller's transaction is failing anyway). */
+  flush(): void {
+    if (this.rows === 0) return;
+    let st = this.stmts.get(this.rows);
+    if (st === undefined) {
+      const row = `(${Array(this.cols).fill('?').join(', ')})`;
+      st = this.db.prepare(this.head + Array(this.rows).fill(row).join(', '));
+      this.stmts.set(this.rows, st);
+    }
+    const args = this.args;
+    this.args = [];
+    this.rows = 0;
+    st.run(...args);
+  }
+
+  clear(): void { this.args = []; this.rows = 0; }
+}
+
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly st: Record<string, Database.Statement>;
@@ -31,9 +67,9 @@ export class SqliteStore implements Store {
    */
   private dataVersion = 0;
   /**
-   * Merkle nodes written recently: an append reads only the left siblings on the tree's right edge, written moments
-   * before, so this answers them without a query. Cleared with the counters (rollback, another writer), so it never
-   * holds a node that is not in the file.
+   * Merkle nodes written recently: completing the tree at a commit reads the leaves the transaction wrote and the left
+   * edge written by the commit before, so this answers them without a query (4,096: more than one transaction's
+   * entries). Cleared with the counters (rollback, another writer), so it never holds a node that is not in the file.
    */
   private merkleRecent = new Map<string, Uint8Array>();
   /** One wrapper for every transaction: `db.transaction(fn)` builds four closures per call, which showed in profiles. */
@@ -42,8 +78,19 @@ export class SqliteStore implements Store {
   private writes = 0;
   /** A nested unit failed after writing: the enclosing transaction must not commit. */
   private poisoned: Error | null = null;
+  /** `beforeCommit` functions of the open outermost transaction, in registration order, each once. */
+  private hooks: (() => void)[] = [];
+  /**
+   * Audit rows and Merkle nodes of the open transaction not yet inserted (RowBuffer): flushed before the commit, before
+   * a savepoint opens (so a savepoint's rollback only ever concerns rows buffered inside it, which it drops) and
+   * before any query that reads those tables.
+   */
+  private auditBuf!: RowBuffer;
+  private merkleBuf!: RowBuffer;
+  private readonly readonly: boolean;
 
   constructor(path: string, opts: SqliteOptions = {}) {
+    this.readonly = opts.readonly ?? false;
     try {
       this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
       if (!opts.readonly) {
@@ -137,6 +184,8 @@ export class SqliteStore implements Store {
       addCheckpoint: p('INSERT OR REPLACE INTO checkpoints (size, text) VALUES (?, ?)'),
       checkpoints: p('SELECT size, text FROM checkpoints ORDER BY size'),
       latestCheckpoint: p('SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1'),
+      getAdmittedKey: p('SELECT record FROM admitted_keys WHERE alg = ? AND key = ?').pluck(),
+      putAdmittedKey: p('INSERT OR REPLACE INTO admitted_keys (alg, key, record) VALUES (?, ?, ?)'),
     };
     // BEGIN IMMEDIATE: the write lock is taken first, so counters reloaded inside cannot go stale before the writes.
     const tx = this.db.transaction((fn: () => unknown) => {
@@ -144,6 +193,8 @@ export class SqliteStore implements Store {
       return fn();
     });
     this.runTx = opts.readonly ? tx : (fn) => tx.immediate(fn);
+    this.auditBuf = new RowBuffer(this.db, 'INSERT INTO audit (idx, entry, leaf) VALUES ', 3);
+    this.merkleBuf = new RowBuffer(this.db, 'INSERT OR REPLACE INTO merkle_nodes (level, idx, hash) VALUES ', 3);
     this.nextSeq = this.nextOrphanSeq = this.orphanCount = this.nextAudit = 0;
     this.loadCounters();
   }
@@ -204,6 +255,8 @@ export class SqliteStore implements Store {
       }
     }
     const seq = this.nextSeq, oseq = this.nextOrphanSeq, aseq = this.nextAudit, orphans = this.orphanCount;
+    const outermost = !this.db.inTransaction;
+    if (!outermost) this.flushRows();
     this.poisoned = null;
     try {
       return this.runTx(() => {
@@ -211,6 +264,7 @@ export class SqliteStore implements Store {
         if (this.poisoned) {
           throw new KapsuleError('STORE_ERROR', 'store', `a unit of this transaction failed after writing (${this.poisoned.message}); nothing of this transaction was written`);
         }
+        if (outermost) { this.runHooks(); this.flushRows(); }
         return r;
       }) as T;
     } catch (e) {
@@ -219,6 +273,9 @@ export class SqliteStore implements Store {
       this.nextSeq = seq; this.nextOrphanSeq = oseq; this.nextAudit = aseq; this.orphanCount = orphans;
       this.dataVersion = -1;
       this.merkleRecent.clear();
+      if (outermost) this.hooks = [];
+      this.auditBuf.clear();
+      this.merkleBuf.clear();
       // Disk full, read-only file, locked database…: a typed error (the transaction has been rolled back).
       if (e instanceof Database.SqliteError) {
         throw new KapsuleError('STORE_ERROR', 'store', `database write failed (${e.code}): ${e.message}; nothing of this transaction was written`, { sqlite: e.code });
@@ -233,6 +290,21 @@ export class SqliteStore implements Store {
     this.poisoned = null;
     this.dataVersion = -1; // counters are reloaded from the file by the next transaction
     this.merkleRecent.clear();
+    this.hooks = [];
+    this.auditBuf.clear();
+    this.merkleBuf.clear();
+  }
+
+  beforeCommit(fn: () => void): void {
+    if (!this.db.inTransaction) { fn(); return; }
+    if (!this.hooks.includes(fn)) this.hooks.push(fn);
+  }
+
+  private flushRows(): void { this.auditBuf.flush(); this.merkleBuf.flush(); }
+
+  /** Runs the registered `beforeCommit` functions (and any they register) inside the outermost transaction. */
+  private runHooks(): void {
+    while (this.hooks.length > 0) this.hooks.shift()!();
   }
 
   close(): void { if (this.db.open) this.db.close(); }
@@ -434,24 +506,40 @@ export class SqliteStore implements Store {
 
   appendAudit(entry: Uint8Array, leaf: Uint8Array): number {
     const idx = this.nextAudit;
-    this.st.appendAudit.run(idx, buf(entry), buf(leaf));
+    if (this.db.inTransaction) {
+      this.writes++;
+      this.auditBuf.push(idx, Buffer.from(entry), Buffer.from(leaf));
+    } else this.st.appendAudit.run(idx, buf(entry), buf(leaf));
     this.nextAudit = idx + 1;
     return idx;
   }
-  auditSize(): number { return (this.st.auditSize.get() as { n: number }).n; }
+  auditSize(): number { this.auditBuf.flush(); return (this.st.auditSize.get() as { n: number }).n; }
   auditRange(from: number, to: number): AuditRow[] {
+    this.auditBuf.flush();
     return (this.st.auditRange.all(from, to) as Row[]).map((r) => ({ index: r.idx as number, entry: u8(r.entry), leaf: u8(r.leaf) }));
   }
   merkleGet(level: number, index: number): Uint8Array | undefined {
     const hit = this.merkleRecent.get(`${level}/${index}`);
     if (hit) return hit.slice();
+    this.merkleBuf.flush();
     const r = this.st.merkleGet.get(level, index) as Row | undefined;
     return r ? u8(r.hash) : undefined;
   }
   merklePut(level: number, index: number, hash: Uint8Array): void {
-    this.st.merklePut.run(level, index, buf(hash));
-    if (this.merkleRecent.size >= 1024) this.merkleRecent.clear();
-    this.merkleRecent.set(`${level}/${index}`, hash.slice());
+    const copy = hash.slice();
+    if (this.db.inTransaction) {
+      this.writes++;
+      this.merkleBuf.push(level, index, Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength));
+    } else this.st.merklePut.run(level, index, buf(hash));
+    if (this.merkleRecent.size >= 4096) { this.merkleBuf.flush(); this.merkleRecent.clear(); }
+    this.merkleRecent.set(`${level}/${index}`, copy);
+  }
+  getAdmittedKey(alg: string, key: Uint8Array): Uint8Array | null {
+    const r = this.st.getAdmittedKey.get(alg, buf(key)) as Buffer | undefined;
+    return r === undefined ? null : u8(r);
+  }
+  putAdmittedKey(alg: string, key: Uint8Array, record: Uint8Array): void {
+    if (!this.readonly) this.st.putAdmittedKey.run(alg, buf(key), buf(record));
   }
   getMeta(key: string): string | null {
     const r = this.st.getMeta.get(key) as Row | undefined;

@@ -5,7 +5,8 @@
  *
  * `Store` is the union of small faces, one per concern, so a feature touches one of them: the DAG (`DagStore`), the
  * runs in canonical order (`RunStore`), module state (`StateStore`), capsules waiting to enter the DAG
- * (`WaitingStore`), modules (`ModuleStore`) and the audit log (`AuditStore`).
+ * (`WaitingStore`), modules (`ModuleStore`), the audit log (`AuditStore`) and the signing keys this device admitted
+ * (`KeyStore`).
  */
 
 export type CapsuleStatus =
@@ -182,9 +183,28 @@ export interface AuditStore {
   latestCheckpoint(): CheckpointRow | null;
 }
 
-export interface Store extends DagStore, RunStore, StateStore, WaitingStore, ModuleStore, AuditStore {
+/**
+ * Signing keys this device admitted (docs/SECURITY.md "Admitted keys"), so a key is put through the admission
+ * arithmetic once per device: the store behind the runtime's `AdmittedKeys` (verify/admitted.ts). `alg` is
+ * 'ed25519' or 'p256'; the record is what `AdmittedKeys` documents (empty for Ed25519, the decoded point for P-256).
+ */
+export interface KeyStore {
+  /** The record of an admitted key, or null. */
+  getAdmittedKey(alg: string, key: Uint8Array): Uint8Array | null;
+  /** Inserts or replaces a key's record. A read-only store ignores it (the record is a cache of a computation). */
+  putAdmittedKey(alg: string, key: Uint8Array, record: Uint8Array): void;
+}
+
+export interface Store extends DagStore, RunStore, StateStore, WaitingStore, ModuleStore, AuditStore, KeyStore {
   /** Runs fn atomically; nested calls behave like savepoints (a caught inner failure undoes only the inner part). */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs `fn` once at the end of the outermost transaction, inside it, just before it commits: what `fn` writes
+   * commits with the transaction, and a throw from `fn` rolls the whole transaction back. Registering the same
+   * function again before that commit runs it once. A transaction that rolls back drops what was registered in it.
+   * Outside a transaction `fn` runs now. (The audit log completes its Merkle tree once per commit this way.)
+   */
+  beforeCommit(fn: () => void): void;
   /**
    * A transaction for many units (a batch of capsules): nested `transaction` calls inside it may run without
    * savepoints. Still nothing half-written commits: if a nested unit throws after it wrote, the whole batch rolls
