@@ -3,9 +3,11 @@
  *  0. generates the blocklist's Unicode tables from Unicode's data files (scripts/gen-unicode.ts →
  *     build/generated/unicode/, skipped when current);
  *  1. compiles every reference module modules/<name>/assembly/index.ts with asc (target `module` of
- *     asconfig.json) into build/modules/<name>.wasm — skipped when the wasm is newer than every source;
- *  2. packs each into a signed build/modules/<name>.kmod from modules/<name>/module.json, signed with the
- *     local build key build/keys/modules-build.key (generated on first build, never committed).
+ *     asconfig.json, or of the module's own asconfig.json extending it) into build/modules/<name>.wasm — skipped
+ *     when the wasm is newer than every source — and likewise the test corpus's library modules
+ *     test/corpus/modules/<name> into build/test-modules/, after applying patches/*.json to the libraries;
+ *  2. packs each into a signed <name>.kmod from its module.json, signed with the local build key
+ *     build/keys/modules-build.key (generated on first build, never committed).
  *  3. with --bundles, the esbuild bundles in dist/ (scripts/bundle.ts), printing each one's size.
  * Usage: tsx scripts/build.ts [--quiet] [--force] [--bundles]
  */
@@ -41,41 +43,79 @@ function newestMtime(dir: string): number {
   return t;
 }
 
-function moduleNames(): string[] {
-  const dir = join(root, 'modules');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().filter((n) => existsSync(join(dir, n, 'assembly', 'index.ts')));
+/** Where modules live: the reference modules, and the test corpus's modules built on registry libraries. */
+const ROOTS = [
+  { src: 'modules', out: join('build', 'modules') },
+  { src: join('test', 'corpus', 'modules'), out: join('build', 'test-modules') },
+];
+
+interface ModuleDir { name: string; src: string; out: string }
+
+function moduleDirs(): ModuleDir[] {
+  const out: ModuleDir[] = [];
+  for (const r of ROOTS) {
+    const dir = join(root, r.src);
+    if (!existsSync(dir)) continue;
+    for (const n of readdirSync(dir).sort()) if (existsSync(join(dir, n, 'assembly', 'index.ts'))) out.push({ name: n, src: join(r.src, n), out: r.out });
+  }
+  return out;
 }
 
-function compileModules(): string[] {
-  const out = join(root, 'build', 'modules');
-  mkdirSync(out, { recursive: true });
+/**
+ * Library fixes a module needs that its published version lacks (patches/<package>@<version>.json: exact text
+ * replacements in node_modules, like patch-package's). Applied before compiling, idempotent, and refused loudly
+ * when the installed file is neither the expected original nor already patched (another version).
+ */
+function applyLibraryPatches(): void {
+  const dir = join(root, 'patches');
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+    const spec = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { package: string; version: string; edits: { file: string; from: string; to: string }[] };
+    const pkgDir = join(root, 'node_modules', spec.package);
+    const installed = existsSync(join(pkgDir, 'package.json')) ? JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version : null;
+    if (installed !== spec.version) throw new Error(`patches/${f} is for ${spec.package}@${spec.version}, installed: ${installed ?? 'none'}`);
+    for (const e of spec.edits) {
+      const path = join(pkgDir, e.file);
+      const text = readFileSync(path, 'utf8');
+      if (text.includes(e.to)) continue;
+      if (text.split(e.from).length !== 2) throw new Error(`patches/${f}: "${e.from}" does not occur exactly once in ${spec.package}/${e.file}`);
+      writeFileSync(path, text.replace(e.from, e.to));
+      log(`patched ${spec.package}/${e.file}`);
+    }
+  }
+}
+
+function compileModules(): ModuleDir[] {
   const generated = join(root, 'build', 'generated');
   const sdkTime = Math.max(
     existsSync(generated) ? newestMtime(generated) : 0,
     existsSync(join(root, 'guest-sdk')) ? newestMtime(join(root, 'guest-sdk')) : 0,
     existsSync(join(root, 'modules', 'lib')) ? newestMtime(join(root, 'modules', 'lib')) : 0,
+    existsSync(join(root, 'patches')) ? newestMtime(join(root, 'patches')) : 0,
     statSync(join(root, 'asconfig.json')).mtimeMs,
   );
-  const built: string[] = [];
-  for (const name of moduleNames()) {
-    const wasm = join(out, `${name}.wasm`);
-    const srcTime = Math.max(sdkTime, newestMtime(join(root, 'modules', name)));
-    if (!force && existsSync(wasm) && statSync(wasm).mtimeMs > srcTime) { built.push(name); continue; }
-    const manifest = JSON.parse(readFileSync(join(root, 'modules', name, 'module.json'), 'utf8')) as ModuleJson;
+  const built: ModuleDir[] = [];
+  for (const m of moduleDirs()) {
+    mkdirSync(join(root, m.out), { recursive: true });
+    const wasm = join(root, m.out, `${m.name}.wasm`);
+    const srcTime = Math.max(sdkTime, newestMtime(join(root, m.src)));
+    if (!force && existsSync(wasm) && statSync(wasm).mtimeMs > srcTime) { built.push(m); continue; }
+    const manifest = JSON.parse(readFileSync(join(root, m.src, 'module.json'), 'utf8')) as ModuleJson;
+    // a module's own asconfig.json (extending the shared one) sets its runtime, transforms or memory
+    const own = join(m.src, 'asconfig.json');
     const r = spawnSync(process.execPath, [
-      join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join('modules', name, 'assembly', 'index.ts'),
-      '--config', 'asconfig.json', '--target', 'module', '--outFile', wasm,
+      join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join(m.src, 'assembly', 'index.ts'),
+      '--config', existsSync(join(root, own)) ? own : 'asconfig.json', '--target', 'module', '--outFile', wasm,
       ...(manifest.initialMemoryPages ? ['--initialMemory', String(manifest.initialMemoryPages)] : []),
     ], { stdio: 'inherit', cwd: root });
-    if (r.status !== 0) throw new Error(`asc failed for module ${name}`);
-    log(`built modules/${name} -> build/modules/${name}.wasm`);
-    built.push(name);
+    if (r.status !== 0) throw new Error(`asc failed for module ${m.src}`);
+    log(`built ${m.src} -> ${join(m.out, `${m.name}.wasm`)}`);
+    built.push(m);
   }
   return built;
 }
 
-async function packModules(names: string[]): Promise<void> {
+async function packModules(mods: ModuleDir[]): Promise<void> {
   const { nativeBackend } = await import('../host/src/crypto/native.ts');
   const { generateIdentity } = await import('../host/src/keys.ts');
   const { loadSecretIdentity, saveIdentity } = await import('../host/src/keys-node.ts');
@@ -85,23 +125,23 @@ async function packModules(names: string[]): Promise<void> {
   const keyPath = join(keyDir, 'modules-build.key');
   if (!existsSync(keyPath)) saveIdentity(generateIdentity(nativeBackend, 'ed25519', 'local module build key'), keyPath);
   const key = loadSecretIdentity(nativeBackend, keyPath);
-  for (const name of names) {
-    const manifestPath = join(root, 'modules', name, 'module.json');
-    if (!existsSync(manifestPath)) throw new Error(`modules/${name}/module.json is missing`);
+  for (const mod of mods) {
+    const manifestPath = join(root, mod.src, 'module.json');
+    if (!existsSync(manifestPath)) throw new Error(`${mod.src}/module.json is missing`);
     const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModuleJson;
-    const wasm = new Uint8Array(readFileSync(join(root, 'build', 'modules', `${name}.wasm`)));
+    const wasm = new Uint8Array(readFileSync(join(root, mod.out, `${mod.name}.wasm`)));
     const pkg = buildModulePackage(nativeBackend, key, {
       name: m.name, version: m.version, wasm, hostcalls: m.hostcalls, fuel: BigInt(m.fuel),
       memoryPages: m.memoryPages, maxDepth: m.maxDepth,
     });
-    writeFileSync(join(root, 'build', 'modules', `${name}.kmod`), pkg.bytes);
-    log(`packed build/modules/${name}.kmod  ${pkg.idHex}`);
+    writeFileSync(join(root, mod.out, `${mod.name}.kmod`), pkg.bytes);
+    log(`packed ${join(mod.out, `${mod.name}.kmod`)}  ${pkg.idHex}`);
   }
 }
 
 if (writeUnicodeTables()) log('generated build/generated/unicode (Unicode tables of the blocklist module)');
-const names = compileModules();
-await packModules(names);
+applyLibraryPatches();
+await packModules(compileModules());
 if (process.argv.includes('--bundles')) {
   const { bundleAll, formatSizes } = await import('./bundle.ts');
   console.log(formatSizes(await bundleAll()));

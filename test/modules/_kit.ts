@@ -11,6 +11,8 @@ import { tempDir, testIdentity } from '../helpers/fixtures.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 export const kmodPath = (name: string) => join(root, 'build', 'modules', `${name}.kmod`);
+/** A test-corpus module built on a registry library (test/corpus/modules/<name>, built into build/test-modules). */
+export const testKmodPath = (name: string) => join(root, 'build', 'test-modules', `${name}.kmod`);
 
 export class Kit {
   readonly rt: Runtime;
@@ -18,9 +20,9 @@ export class Kit {
   readonly people = new Map<string, SecretIdentity>();
   private t = 1_767_225_600_000n;
 
-  constructor(readonly module: string, readonly owner = 'owner', db?: string) {
+  constructor(readonly module: string, readonly owner = 'owner', db?: string, kmod = kmodPath(module)) {
     this.rt = openRuntime({ db: db ?? join(tempDir(), 'm.db'), identity: this.who(owner) });
-    this.moduleId = Uint8Array.from(Buffer.from(this.rt.addModule(new Uint8Array(readFileSync(kmodPath(module)))).id, 'hex'));
+    this.moduleId = Uint8Array.from(Buffer.from(this.rt.addModule(new Uint8Array(readFileSync(kmod))).id, 'hex'));
   }
 
   who(name: string): SecretIdentity {
