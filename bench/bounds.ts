@@ -46,7 +46,7 @@ export interface BoundsBenchResult {
 const HEX = (b: Uint8Array) => [...b].map((x) => `\\${x.toString(16).padStart(2, '0')}`).join('');
 
 /** A StateView over a real SqliteStore, as the pipeline builds it (trust, balance, kv reads go to SQLite). */
-function sqliteState(dir: string, moduleId: string): { view: StateView; close(): void } {
+export function sqliteState(dir: string, moduleId: string): { view: StateView; close(): void } {
   const store = new SqliteStore(join(dir, 'bench.db'));
   store.transaction(() => {
     for (let i = 0; i < 2000; i++) store.setTrust(new Uint8Array([i & 255, i >> 8]), BigInt(i));
@@ -59,13 +59,13 @@ function sqliteState(dir: string, moduleId: string): { view: StateView; close():
 }
 
 /** A parent with the largest metadata the capsule format allows (16 flags of 256-byte values, 32 parents). */
-function bigMeta() {
+export function bigMeta() {
   const flags: [string, string][] = Array.from({ length: 16 }, (_, i) => [`k${String(i).padStart(2, '0')}`, 'v'.repeat(256)]);
   return fixtureMeta({ id: new Uint8Array(32).fill(0xa1), parents: Array.from({ length: 32 }, (_, i) => new Uint8Array(32).fill(i)), flags, channel: 'c'.repeat(64) });
 }
 
 /** Candidates for the slowest fuel-per-millisecond module: each loops until it runs out of `budget`. */
-function candidates(): { name: string; hostcalls: string[]; sqlite?: boolean; wat: string }[] {
+export function candidates(): { name: string; hostcalls: string[]; sqlite?: boolean; wat: string }[] {
   const loop = (imports: string, body: string, data = '') => `(module ${imports} (memory 1 1) ${data}
     (func (export "run") (result i32) (local $i i32) (loop $l ${body} (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)) (i32.const 0)))`;
   const imp = (name: string, sig: string) => `(import "kapsule_v1" "${name}" (func $${name} ${sig}))`;
@@ -275,10 +275,10 @@ async function memory(): Promise<BoundsBenchResult['memory']> {
   const tt: number[] = [];
   let touchCapFuel = '';
   for (let i = 0; i < 3; i++) { const t0 = performance.now(); touchCapFuel = String(touch.run(toucher, fixtureInput()).fuelUsed); tt.push(performance.now() - t0); }
-  // 4 GiB imported (allowed by an explicit policy), touching one byte, run twice (its initial memory costs 268M fuel)
-  const sb = new Sandbox({ sha256, policy: { maxMemoryPages: 65536 } });
+  // 4 GiB imported (allowed by an explicit policy), touching one byte, run twice (its initial memory costs 65,535 × memoryGrowPerPage fuel)
+  const sb = new Sandbox({ sha256, policy: { maxMemoryPages: 65536, maxFuel: 1n << 40n } });
   const huge = sb.load(await wat2wasm(`(module (import "env" "memory" (memory 65536))
-    (func (export "run") (result i32) (i32.store8 (i32.const 0xffffffff) (i32.const 1)) (i32.const 0)))`), { hostcalls: [], fuel: 1n << 30n, memoryPages: 65536, maxDepth: 10 });
+    (func (export "run") (result i32) (i32.store8 (i32.const 0xffffffff) (i32.const 1)) (i32.const 0)))`), { hostcalls: [], fuel: 1n << 40n, memoryPages: 65536, maxDepth: 10 });
   let t0 = performance.now();
   sb.run(huge, fixtureInput());
   const hugeFirstMs = performance.now() - t0;
@@ -348,7 +348,7 @@ export function boundsRows(r: BoundsBenchResult): { what: string; baseline: stri
   rows.push({ what: 'runWithDeadline (vm timeout) per call', baseline: `a run alone ${f(d.runUs, 1)} µs`, figure: `${f(d.perCallUs, 1)} µs per call; ${f(d.chunkRunUs, 1)} µs per run in a chunk of 64`, target: '—', met: null, note: 'one watchdog thread per call: one deadline per chunk of runs' });
   const m = r.memory;
   rows.push({ what: 'memory: touching all of a 4096-page (256 MiB) initial memory, the default cap', baseline: '—', figure: `${f(m.touchCapMs)} ms for ${m.touchCapFuel} fuel`, target: '—', met: null, note: 'initial pages beyond the first are charged 4096 fuel each' });
-  rows.push({ what: 'memory: a 65,536-page (4 GiB) imported memory, one byte touched (only with a policy)', baseline: '—', figure: `${f(m.hugeFirstMs)} ms, then ${f(m.hugeSecondMs)} ms per run`, target: '—', met: null, note: 'never pooled or wiped; refused without a policy; 268M fuel for its initial pages' });
+  rows.push({ what: 'memory: a 65,536-page (4 GiB) imported memory, one byte touched (only with a policy)', baseline: '—', figure: `${f(m.hugeFirstMs)} ms, then ${f(m.hugeSecondMs)} ms per run`, target: '—', met: null, note: 'never pooled or wiped; refused without a policy; 8.6G fuel for its initial pages (cost table 3)' });
   rows.push({ what: 'memory: a run over the largest pooled memory (16 pages, wiped first)', baseline: `fresh 17-page memory ${f(m.freshSmallUs)} µs`, figure: `${f(m.wipeMaxPooledUs)} µs`, target: '—', met: null, note: '' });
   rows.push({ what: 'transcript: 1 KiB logs until the 64 MiB cap', baseline: '—', figure: `${f(r.transcript.capMs, 0)} ms, ${r.transcript.code} after ${r.transcript.fuel} fuel`, target: '—', met: null, note: 'hashed as it grows: bounded memory' });
   return rows;

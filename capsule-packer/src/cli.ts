@@ -15,6 +15,7 @@ import { generateIdentity, identityLabel } from '../../host/src/keys.ts';
 import { loadPublicIdentity, loadSecretIdentity, saveIdentity } from '../../host/src/keys-node.ts';
 import { writeFileAtomic } from '../../host/src/fsutil.ts';
 import { MODULE_MAGIC } from '../../host/src/parse/module.ts';
+import { COST_TABLE } from '../../host/src/execute/costs.ts';
 import { verifyCapsule, verifyModulePackage } from '../../host/src/verify/index.ts';
 import { parseArgs, usage, bool, str, req, list, int, bigint, type ParsedArgs } from '../../host/src/cli/args.ts';
 import { commandHelp, flagsOf, overview, wantsHelp, type CommandSpec, type OptionSpec, type OptionSpecs } from '../../host/src/cli/help.ts';
@@ -27,7 +28,8 @@ const TITLE = 'make identities, signed module packages and signed, encrypted cap
 const EXIT = 'exit status: 0 success, 1 failed, 2 usage error';
 
 const b = nativeBackend;
-const DEFAULT_FUEL = 10_000_000n;
+/** 100M fuel: ~30 ms of work at the calibrated rate (docs/ABI.md §Sizing a module); `kapsule dev run` measures a module's need. */
+const DEFAULT_FUEL = 100_000_000n;
 const DEFAULT_PAGES = 16;
 const DEFAULT_DEPTH = 1024;
 
@@ -61,7 +63,7 @@ function moduleCmd(io: CliIO, a: ParsedArgs): CommandResult {
   const name = str(a, 'name') ?? basename(wasmPath).replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9_-]/g, '_');
   const built = buildModulePackage(b, key, {
     name, version: str(a, 'version') ?? '0.1.0', wasm, hostcalls,
-    fuel: bigint(a, 'fuel', 1n, 1n << 62n) ?? DEFAULT_FUEL,
+    fuel: bigint(a, 'fuel', BigInt(COST_TABLE.runBase), 1n << 62n) ?? DEFAULT_FUEL, // below a run's start charge, no run could start
     memoryPages: int(a, 'memory-pages', 1, 65536) ?? DEFAULT_PAGES,
     maxDepth: int(a, 'max-depth', 1, 1_000_000) ?? DEFAULT_DEPTH,
   });

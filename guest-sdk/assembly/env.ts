@@ -19,66 +19,66 @@ export const LIMIT_MAX_LOG_LINE_BYTES: i32 = 1024;
 export const LIMIT_MAX_LOG_LINES: i32 = 64;
 export const LIMIT_MAX_ABORT_CHARS: i32 = 256;
 
-/** Writes the run context: u64 now (ms since epoch, LE: the capsule's own created_at in a run, the caller's explicit now in a query) ‖ u8 owner_len ‖ owner (device owner signing key). Returns its length. Capability: context. Fuel: 100 + 1/byte. */
+/** Writes the run context: u64 now (ms since epoch, LE: the capsule's own created_at in a run, the caller's explicit now in a query) ‖ u8 owner_len ‖ owner (device owner signing key). Returns its length. Capability: context. Fuel: 2000 + 3/byte. */
 @external("kapsule_v1", "get_context")
 export declare function get_context(out_ptr: usize, out_cap: i32): i32;
 
-/** Writes the canonical metadata encoding (docs/ABI.md §Metadata) of the capsule being processed. Returns its length, or ABSENT in a query (no capsule). Capability: capsule. Fuel: 100 + 1/byte. */
+/** Writes the canonical metadata encoding (docs/ABI.md §Metadata) of the capsule being processed. Returns its length, or ABSENT in a query (no capsule). Capability: capsule. Fuel: 3000 + 3/byte. */
 @external("kapsule_v1", "get_capsule_metadata")
 export declare function get_capsule_metadata(out_ptr: usize, out_cap: i32): i32;
 
-/** Writes the decrypted payload (in a query: the query input). Returns its length, or ABSENT when there is none. Capability: capsule. Fuel: 100 + 1/byte. */
+/** Writes the decrypted payload (in a query: the query input). Returns its length, or ABSENT when there is none. Capability: capsule. Fuel: 2000 + 3/byte. */
 @external("kapsule_v1", "get_payload")
 export declare function get_payload(out_ptr: usize, out_cap: i32): i32;
 
-/** Number of parents the capsule declares (0..32). Capability: graph. Fuel: 50 + 0/byte. */
+/** Number of parents the capsule declares (0..32). Capability: graph. Fuel: 500 + 0/byte. */
 @external("kapsule_v1", "get_parent_count")
 export declare function get_parent_count(): i32;
 
-/** Writes the metadata of parent `index`. Returns its length, OUT_OF_RANGE when index >= count, ABSENT when the host does not hold that parent. Capability: graph. Fuel: 100 + 1/byte. */
+/** Writes the metadata of parent `index`. Returns its length, OUT_OF_RANGE when index >= count, ABSENT when the host does not hold that parent. Capability: graph. Fuel: 3000 + 3/byte. */
 @external("kapsule_v1", "get_parent_metadata")
 export declare function get_parent_metadata(index: i32, out_ptr: usize, out_cap: i32): i32;
 
-/** Number of capsules naming the 32-byte capsule id at id_ptr as a parent that precede the running capsule in canonical order (in a query: all of them). UNAVAILABLE when the host keeps no child index. Capability: graph. Fuel: 200 + 1/byte. */
+/** Number of capsules naming the 32-byte capsule id at id_ptr as a parent that precede the running capsule in canonical order (in a query: all of them). UNAVAILABLE when the host keeps no child index. Capability: graph. Fuel: 3000 + 3/byte. */
 @external("kapsule_v1", "get_child_count")
 export declare function get_child_count(id_ptr: usize): i32;
 
-/** Writes the metadata of child `index` (in canonical order, among those get_child_count counts) of the capsule id at id_ptr. Returns its length, OUT_OF_RANGE, or UNAVAILABLE. Capability: graph. Fuel: 200 + 1/byte. */
+/** Writes the metadata of child `index` (in canonical order, among those get_child_count counts) of the capsule id at id_ptr. Returns its length, OUT_OF_RANGE, or UNAVAILABLE. Capability: graph. Fuel: 8000 + 3/byte. */
 @external("kapsule_v1", "get_child_metadata")
 export declare function get_child_metadata(id_ptr: usize, index: i32, out_ptr: usize, out_cap: i32): i32;
 
-/** Sets the run output (replaces an earlier submission). Returns OK. More than maxResultBytes is HOSTCALL_FAULT. Capability: result. Fuel: 100 + 1/byte. */
+/** Sets the run output (replaces an earlier submission). Returns OK. More than maxResultBytes is HOSTCALL_FAULT. Capability: result. Fuel: 2000 + 3/byte. */
 @external("kapsule_v1", "submit_capsule_result")
 export declare function submit_capsule_result(ptr: usize, len: i32): i32;
 
-/** Trust score of a subject key, fixed point (1_000_000 = 1.0); 0 when unknown. Sees this run's own earlier writes. Capability: trust.read. Fuel: 200 + 1/byte. */
+/** Trust score of a subject key, fixed point (1_000_000 = 1.0); 0 when unknown. Sees this run's own earlier writes. Capability: trust.read. Fuel: 10000 + 3/byte. */
 @external("kapsule_v1", "get_trust_score")
 export declare function get_trust_score(subject_ptr: usize, subject_len: i32): i64;
 
-/** Buffers a trust score write (applied by the host only if the run succeeds). score must be in [0, 2^63). Returns OK. Capability: trust.write. Fuel: 500 + 2/byte. */
+/** Buffers a trust score write (applied by the host only if the run succeeds). score must be in [0, 2^63). Returns OK. Capability: trust.write. Fuel: 4000 + 4/byte. */
 @external("kapsule_v1", "set_trust_score")
 export declare function set_trust_score(subject_ptr: usize, subject_len: i32, score: i64): i32;
 
-/** Balance of an account (u64, returned in an i64: read it as unsigned); 0 when unknown. Sees this run's own earlier writes. Capability: ledger.read. Fuel: 200 + 1/byte. */
+/** Balance of an account (u64, returned in an i64: read it as unsigned); 0 when unknown. Sees this run's own earlier writes. Capability: ledger.read. Fuel: 10000 + 3/byte. */
 @external("kapsule_v1", "get_balance")
 export declare function get_balance(account_ptr: usize, account_len: i32): i64;
 
-/** Buffers a balance write. amount must be in [0, 2^63). Returns OK. Capability: ledger.write. Fuel: 500 + 2/byte. */
+/** Buffers a balance write. amount must be in [0, 2^63). Returns OK. Capability: ledger.write. Fuel: 4000 + 4/byte. */
 @external("kapsule_v1", "set_balance")
 export declare function set_balance(account_ptr: usize, account_len: i32, amount: i64): i32;
 
-/** Reads the value of `key` in this module's own key-value space. Returns its length or ABSENT. Sees this run's own earlier writes. Capability: kv.read. Fuel: 200 + 1/byte. */
+/** Reads the value of `key` in this module's own key-value space. Returns its length or ABSENT. Sees this run's own earlier writes. Capability: kv.read. Fuel: 16000 + 3/byte. */
 @external("kapsule_v1", "kv_get")
 export declare function kv_get(key_ptr: usize, key_len: i32, out_ptr: usize, out_cap: i32): i32;
 
-/** Buffers a write of `key` = value in this module's key-value space. Returns OK. Capability: kv.write. Fuel: 500 + 4/byte. */
+/** Buffers a write of `key` = value in this module's key-value space. Returns OK. Capability: kv.write. Fuel: 5000 + 4/byte. */
 @external("kapsule_v1", "kv_set")
 export declare function kv_set(key_ptr: usize, key_len: i32, value_ptr: usize, value_len: i32): i32;
 
-/** Buffers a deletion of `key` in this module's key-value space. Returns OK. Capability: kv.write. Fuel: 500 + 4/byte. */
+/** Buffers a deletion of `key` in this module's key-value space. Returns OK. Capability: kv.write. Fuel: 4000 + 4/byte. */
 @external("kapsule_v1", "kv_delete")
 export declare function kv_delete(key_ptr: usize, key_len: i32): i32;
 
-/** Appends one UTF-8 debug line to the outcome logs (invalid UTF-8 replaced by U+FFFD, truncated to maxLogLineBytes, at most maxLogLines lines). Capability: log. Fuel: 100 + 1/byte. */
+/** Appends one UTF-8 debug line to the outcome logs (invalid UTF-8 replaced by U+FFFD, truncated to maxLogLineBytes, at most maxLogLines lines). Capability: log. Fuel: 1500 + 3/byte. */
 @external("kapsule_v1", "log")
 export declare function log(ptr: usize, len: i32): void;

@@ -37,7 +37,7 @@ function post(at: bigint, logic: Uint8Array | null, parents: Uint8Array[] = [], 
 test('two packages of one wasm are two modules: each capsule runs under its own limits, on every device, in any order', async () => {
   const wasm = await wat2wasm(counterWat);
   const spec = { name: 'counter', version: '1', wasm, hostcalls: ['kv_get', 'kv_set', 'submit_capsule_result'], memoryPages: 1, maxDepth: 16 };
-  const generous = buildModulePackage(b, author, { ...spec, fuel: 1_000_000n });
+  const generous = buildModulePackage(b, author, { ...spec, fuel: 10_000_000n });
   // what an attacker does: re-sign the same public wasm with fuel 1, and get it to a device first
   const starved = buildModulePackage(b, testIdentity(b, 'contract/attacker'), { ...spec, fuel: 1n });
   assert.notEqual(generous.idHex, starved.idHex);
@@ -62,7 +62,7 @@ test('two packages of one wasm are two modules: each capsule runs under its own 
 
 test('a capsule whose module is not held waits in the DAG (children accepted), and runs in its place when it arrives', async () => {
   const wasm = await wat2wasm(counterWat);
-  const m = buildModulePackage(b, author, { name: 'counter', version: '1', wasm, hostcalls: ['kv_get', 'kv_set', 'submit_capsule_result'], fuel: 100_000n, memoryPages: 1, maxDepth: 16 });
+  const m = buildModulePackage(b, author, { name: 'counter', version: '1', wasm, hostcalls: ['kv_get', 'kv_set', 'submit_capsule_result'], fuel: 10_000_000n, memoryPages: 1, maxDepth: 16 });
   const first = post(T, m.id);
   const child = post(T + 5n, null, [first.id]);
   const later = post(T + 10n, m.id, [child.id]);

@@ -51,7 +51,7 @@ test(`SIGKILL during a re-execution of ${N} runs, ${KILLS} times: the rerun conv
   const keyPath = join(d, 'device.key');
   saveIdentity(device, keyPath);
   const wasm = await wat2wasm(readFileSync(join(root, 'test/corpus/counter.wat'), 'utf8'));
-  const m = buildModulePackage(b, author, { name: 'counter', version: '1', wasm, hostcalls: ['kv_get', 'kv_set', 'submit_capsule_result'], fuel: 100_000n, memoryPages: 1, maxDepth: 16 });
+  const m = buildModulePackage(b, author, { name: 'counter', version: '1', wasm, hostcalls: ['kv_get', 'kv_set', 'submit_capsule_result'], fuel: 10_000_000n, memoryPages: 1, maxDepth: 16 });
   const T = 1_767_225_600_000n;
   const caps = Array.from({ length: N }, (_, i) => buildCapsule(b, author, { kind: 'post', channel: 'c', createdAt: T + BigInt(1000 + i), logic: m.id, payload: utf8.encode(String(i)), to: 'public' }));
   const late = buildCapsule(b, author, { kind: 'post', channel: 'c', createdAt: T, logic: m.id, payload: utf8.encode('late'), to: 'public' });

@@ -1,5 +1,5 @@
 ;; expect: OUT_OF_FUEL
-;; fuel: 100000
+;; fuel: 1000000
 (module
   (memory 1 1)
   (func $start (loop $l (br $l)))

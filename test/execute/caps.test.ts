@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, MODULE_CAPS, MemoryCompiledCache, compiledCacheKey } from '../../host/src/execute/index.ts';
+import { Sandbox, MODULE_CAPS, MemoryCompiledCache, COST_TABLE, compiledCacheKey } from '../../host/src/execute/index.ts';
 import { fixtureInput } from '../../host/src/execute/testing.ts';
 import { KapsuleError } from '../../host/src/errors.ts';
 import { toHex } from '../../host/src/bytes.ts';
@@ -13,10 +13,11 @@ import { nestBody, sha256, wat2wasm } from './_helpers.ts';
 
 const limits = { hostcalls: [], fuel: 10_000_000n, memoryPages: 1, maxDepth: 100 };
 
+/** The outcome of one run; `fuel` is what the module's code used (the run's start charge, COST_TABLE.runBase, taken off). */
 function outcome(sb: Sandbox, wasm: Uint8Array): { code: string; cap?: unknown; fuel?: bigint; message?: string } {
   try {
     const r = sb.run(sb.load(wasm, limits), fixtureInput());
-    return { code: 'ok', fuel: r.fuelUsed };
+    return { code: 'ok', fuel: r.fuelUsed - BigInt(COST_TABLE.runBase) };
   } catch (e) {
     if (e instanceof KapsuleError) return { code: e.code, cap: e.details?.cap, message: e.message };
     throw e;
@@ -113,7 +114,7 @@ test('optimising-compiler weight: branches × locals beyond the cap are MODULE_I
 
 test('30,000 children in one block: instrumented iteratively, charged as one metered block (130,000 nops: corpus)', async () => {
   const sb = new Sandbox({ sha256 });
-  // 30,000 × (local.set of a const) = 30,000 fuel in one metered block
+  // 30,000 × (local.set of a const) = 30,000 fuel in one metered block, + the function entry
   assert.deepEqual(outcome(sb, await runModule(`${'(local.set 0 (i32.const 1)) '.repeat(30_000)} i32.const 0`, '(local i32)')),
     { code: 'ok', fuel: 30_002n });
 });

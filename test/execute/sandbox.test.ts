@@ -27,10 +27,10 @@ test('INSTRUMENTER_VERSION and COST_TABLE_HASH identify the metering; the cache 
   assert.equal(compiledCacheKey('ab'), `ab/${INSTRUMENTER_VERSION}/${COST_TABLE_HASH}`);
 });
 
-test('fuel model: an empty run costs the function entry; each loop iteration costs its static body', async () => {
+test('fuel model: an empty run costs the run\'s start and the function entry; each loop iteration costs its static body', async () => {
   const sb = new Sandbox({ sha256 });
   const empty = sb.load(await wat2wasm('(module (memory 1 1) (func (export "run") (result i32) (i32.const 0)))'), limits());
-  assert.equal(sb.run(empty, fixtureInput()).fuelUsed, BigInt(COST_TABLE.functionEntry));
+  assert.equal(sb.run(empty, fixtureInput()).fuelUsed, BigInt(COST_TABLE.runBase + COST_TABLE.functionEntry));
   const loop = async (n: number) => sb.load(await wat2wasm(`(module (memory 1 1)
     (func (export "run") (result i32) (local $i i32)
       (local.set $i (i32.const ${n}))
@@ -38,9 +38,10 @@ test('fuel model: an empty run costs the function entry; each loop iteration cos
       (i32.const 0)))`), limits());
   const f = async (n: number) => sb.run(await loop(n), fixtureInput()).fuelUsed;
   const [f1, f1001, f2001] = [await f(1), await f(1001), await f(2001)];
-  // per iteration: loop header 1 + br_if 1 + local.tee 1 + i32.sub 1 (local.get and const are free)
-  assert.equal(f1001 - f1, 4000n);
-  assert.equal(f2001 - f1001, 4000n);
+  // per iteration: loop header + br_if 1 + local.tee 1 + i32.sub 1 (local.get and const are free)
+  const perIteration = BigInt(COST_TABLE.loopIteration + 3);
+  assert.equal(f1001 - f1, 1000n * perIteration);
+  assert.equal(f2001 - f1001, 1000n * perIteration);
 });
 
 /** A data segment placing the i32 `n` (little-endian) at address 0. */

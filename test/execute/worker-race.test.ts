@@ -36,7 +36,7 @@ const fp = (o: ExecOutcome) => `${toHex(o.output)}/${o.fuelUsed}/${toHex(o.trans
 
 test('2 workers × 10 runs × 20,000 alternating state reads: every run equals the main thread\'s', async () => {
   const wasm = await wat2wasm(MODULE);
-  const limits = { hostcalls: ['get_trust_score', 'get_balance', 'submit_capsule_result'], fuel: 100_000_000n, memoryPages: 1, maxDepth: 10 };
+  const limits = { hostcalls: ['get_trust_score', 'get_balance', 'submit_capsule_result'], fuel: 1_000_000_000n, memoryPages: 1, maxDepth: 10 };
   // trust and balance differ, so a stale answer of the other kind changes the result
   const input = () => fixtureInput({
     state: memoryState({ trust: { [toHex(FIXTURE.trustSubject)]: 750_000n }, balances: { [toHex(FIXTURE.account)]: 1000n } }),

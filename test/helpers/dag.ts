@@ -41,7 +41,7 @@ export async function buildDagStore(dir: string, n: number): Promise<DagStore> {
   const authors = Array.from({ length: 40 }, (_, i) => testIdentity(b, `dag/author${i}`));
   const mod = buildModulePackage(b, authors[0], {
     name: 'verdict', version: '1.0.0', wasm: await wat2wasm(VERDICT_WAT), hostcalls: ['get_payload', 'submit_capsule_result'],
-    fuel: 100_000n, memoryPages: 1, maxDepth: 100,
+    fuel: 10_000_000n, memoryPages: 1, maxDepth: 100,
   });
   const db = join(dir, 'dag.db');
   const rt = openRuntime({ db, identity: device });

@@ -62,7 +62,7 @@ test('kapsule show: one result line, the output, the logs; no "undefined"', asyn
   const d = tempDir();
   writeFileSync(join(d, 'echo.wasm'), await wat2wasm(readFileSync(new URL('../corpus/guest-echo.wat', import.meta.url), 'utf8')));
   await call(pack, d, ['keygen', '--out', 'test-only-dev.key']);
-  assert.equal((await call(pack, d, ['module', 'echo.wasm', '--key', 'test-only-dev.key', '--hostcalls', 'get_payload,get_parent_count,submit_capsule_result,log,kv_get,kv_set', '--fuel', '100000', '--memory-pages', '2', '--out', 'echo.kmod'])).code, 0);
+  assert.equal((await call(pack, d, ['module', 'echo.wasm', '--key', 'test-only-dev.key', '--hostcalls', 'get_payload,get_parent_count,submit_capsule_result,log,kv_get,kv_set', '--fuel', '10000000', '--memory-pages', '2', '--out', 'echo.kmod'])).code, 0);
   writeFileSync(join(d, 'hi.txt'), 'hi');
   const c = await call(pack, d, ['capsule', '--kind', 'post', '--payload', 'hi.txt', '--key', 'test-only-dev.key', '--public', '--logic', 'echo.kmod', '--out', 'e.kapsule', '--json']);
   const id = JSON.parse(c.out).capsule_id;

@@ -23,7 +23,7 @@ test('a run that never ends is TIMEOUT, stays pending and blocks only the runs a
   const me = testIdentity(b, 'deadline/device');
   const author = testIdentity(b, 'deadline/author');
   const loop = buildModulePackage(b, author, { name: 'loop', version: '1', wasm: await wat2wasm(corpus('infinite-loop.wat')), hostcalls: ['submit_capsule_result'], fuel: 1n << 62n, memoryPages: 1, maxDepth: 16 });
-  const counter = buildModulePackage(b, author, { name: 'counter', version: '1', wasm: await wat2wasm(corpus('counter.wat')), hostcalls: ['kv_get', 'kv_set', 'submit_capsule_result'], fuel: 100_000n, memoryPages: 1, maxDepth: 16 });
+  const counter = buildModulePackage(b, author, { name: 'counter', version: '1', wasm: await wat2wasm(corpus('counter.wat')), hostcalls: ['kv_get', 'kv_set', 'submit_capsule_result'], fuel: 10_000_000n, memoryPages: 1, maxDepth: 16 });
   const T = 1_767_225_600_000n;
   const cap = (at: bigint, logic: Uint8Array) => buildCapsule(b, author, { kind: 'post', channel: 'c', createdAt: at, logic, payload: utf8.encode(String(at)), to: 'public' });
   const before = cap(T, counter.id), stuck = cap(T + 10n, loop.id), after = cap(T + 20n, counter.id), early = cap(T + 5n, counter.id);

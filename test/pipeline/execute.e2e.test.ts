@@ -22,9 +22,9 @@ test('a WAT guest runs through the pipeline; state persists; traps are stored as
   writeFileSync(join(d, 'loop.wasm'), await wat2wasm(corpus('infinite-loop.wat')));
   await run(pack, d, ['keygen', '--out', 'dev.key']);
   await run(pack, d, ['keygen', '--out', 'author.key']);
-  const echo = await run(pack, d, ['module', 'echo.wasm', '--key', 'author.key', '--hostcalls', 'get_payload,get_parent_count,submit_capsule_result,log,kv_get,kv_set', '--fuel', '100000', '--memory-pages', '2', '--out', 'echo.kmod']);
+  const echo = await run(pack, d, ['module', 'echo.wasm', '--key', 'author.key', '--hostcalls', 'get_payload,get_parent_count,submit_capsule_result,log,kv_get,kv_set', '--fuel', '10000000', '--memory-pages', '2', '--out', 'echo.kmod']);
   assert.equal(echo.code, 0, JSON.stringify(echo.json));
-  const loop = await run(pack, d, ['module', 'loop.wasm', '--key', 'author.key', '--hostcalls', 'submit_capsule_result', '--fuel', '50000', '--memory-pages', '2', '--out', 'loop.kmod']);
+  const loop = await run(pack, d, ['module', 'loop.wasm', '--key', 'author.key', '--hostcalls', 'submit_capsule_result', '--fuel', '1000000', '--memory-pages', '2', '--out', 'loop.kmod']);
   assert.equal(loop.code, 0, JSON.stringify(loop.json));
   const added = await run(kapsule, d, ['module', 'add', 'echo.kmod', 'loop.kmod', '--db', 'dev.db']);
   assert.equal(added.code, 0, JSON.stringify(added.json));

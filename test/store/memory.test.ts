@@ -168,6 +168,10 @@ for (const [name, make] of IMPLS) {
       assert.deepEqual(ns(s.childrenBefore(id(1), K(25, 1, 6))), [3, 4]);
       assert.deepEqual(ns(s.childrenBefore(id(1), K(25, 2, 0))), [3, 4, 6], 'same created_at: depth decides before id');
       assert.deepEqual(ns(s.childrenBefore(id(1), K(0, 0, 0))), []);
+      // the light read of a run's child list: the same children, in the same order, with their bytes
+      assert.deepEqual(s.childBytes(id(1), null), s.children(id(1)).map((c) => ({ id: c.id, bytes: c.bytes })));
+      assert.deepEqual(s.childBytes(id(1), K(25, 2, 0)), s.childrenBefore(id(1), K(25, 2, 0)).map((c) => ({ id: c.id, bytes: c.bytes })));
+      assert.deepEqual(s.childBytes(id(7), null), []);
       assert.deepEqual(ns(s.pendingRuns(10)), [5, 2]);
       assert.deepEqual(ns(s.pendingRuns(1)), [5]);
       assert.deepEqual(s.lastRun() && s.lastRun()!.id[1], 4);

@@ -19,7 +19,7 @@ const echoWat = readFileSync(new URL('../corpus/guest-echo.wat', import.meta.url
 
 async function echoKmod(): Promise<{ bytes: Uint8Array; id: Uint8Array }> {
   const wasm = await wat2wasm(echoWat);
-  const k = buildModulePackage(b, author, { name: 'echo', version: '1', wasm, hostcalls: ['get_payload', 'get_parent_count', 'submit_capsule_result', 'log', 'kv_get', 'kv_set'], fuel: 100000n, memoryPages: 2, maxDepth: 64 });
+  const k = buildModulePackage(b, author, { name: 'echo', version: '1', wasm, hostcalls: ['get_payload', 'get_parent_count', 'submit_capsule_result', 'log', 'kv_get', 'kv_set'], fuel: 10000000n, memoryPages: 2, maxDepth: 64 });
   return { bytes: k.bytes, id: k.id };
 }
 

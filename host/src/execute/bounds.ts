@@ -37,17 +37,19 @@ export const DEFAULT_FUEL_CEILING = 1n << 30n;
 /**
  * Memory pages a host allows when its policy sets none (HostPolicy.maxMemoryPages): the effective cap is
  * min(manifest, this), and a module whose imported or declared initial memory is larger is refused at load. A
- * run's initial memory is paid by no fuel: creating it and the page faults of touching all of it cost up to
- * ~2 ms and its size in transient RSS at 4096 pages (256 MiB), ~25-85 ms at 65,536 pages (bench/bounds.ts).
+ * run's initial memory is charged when it starts (costs.ts runStartCharge); creating it and touching all of it
+ * costs its size in transient RSS: 256 MiB at 4096 pages.
  */
 export const DEFAULT_MEMORY_PAGES_CEILING = 4096;
 
 /**
- * Pooled memories are wiped (zero-filled) before reuse, which costs time proportional to their size and is paid by
- * no fuel: ~2 µs per 64 KiB page here, against ~70 µs for a fresh memory. Memories of more pages than this are
- * never pooled: each run gets a fresh one, which the OS zero-fills lazily, only where the guest touches it.
+ * Pooled memories are wiped (zero-filled) before reuse: ~2 µs per 64 KiB page here, against 35-100 µs to grow and
+ * touch a fresh page, paid by each run's start charge (COST_TABLE.pooledInitialPage per page beyond the first;
+ * part of COST_TABLE_HASH). Memories of more pages than this are never pooled: each run gets a fresh one, which
+ * the OS zero-fills lazily where the guest touches it, charged memoryGrowPerPage per initial page. 64 pages
+ * (a 4 MiB wipe, ~130 µs) lets a module size its initial memory to its working set (docs/ABI.md §Sizing).
  */
-export const POOL_MAX_PAGES = 16;
+export const POOL_MAX_PAGES = 64;
 
 /**
  * Transcript bytes one run may produce (records before hashing; they are hashed as they come, in chunks of

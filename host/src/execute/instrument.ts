@@ -78,12 +78,19 @@ class FunctionInstrumenter {
   private tmpF32 = -1;
   private tmpF64 = -1;
 
-  constructor(private readonly m: Binaryen.Module, private readonly f: Ref, private readonly name: string, private readonly imported: ReadonlySet<string>) {}
+  constructor(
+    private readonly m: Binaryen.Module, private readonly f: Ref, private readonly name: string, private readonly imported: ReadonlySet<string>,
+    /** Base cost of memory.fill: V8's builtin is ~100× slower on a module's own memory (costs.ts). */
+    private readonly fillBase: number,
+  ) {}
 
   private addVar(type: number): number {
     return (b as unknown as { _BinaryenFunctionAddVar(f: Ref, t: number): number })._BinaryenFunctionAddVar(this.f, type);
   }
   private i32tmp(): number { if (this.tmpI32 < 0) this.tmpI32 = this.addVar(b.i32); return this.tmpI32; }
+  private tmpI32b = -1;
+  /** A second i32 scratch local, for memory.grow (which needs its delta and its result at once). */
+  private i32tmpB(): number { if (this.tmpI32b < 0) this.tmpI32b = this.addVar(b.i32); return this.tmpI32b; }
 
   private tmpFuel = -1;
   private fuelTmp(): number { if (this.tmpFuel < 0) this.tmpFuel = this.addVar(b.i64); return this.tmpFuel; }
@@ -350,13 +357,19 @@ class FunctionInstrumenter {
         return { e, cost: 1 + tv.cost + fv.cost + c.cost, br: tv.br || fv.br || c.br };
       }
       case ID.MemoryGrow: {
+        // fuel -= base + delta × perPage before growing; a grow that fails gives back all but memoryGrowFailed
+        // (cost table 3): failing costs V8 ~50 ns, while a page that is granted costs 35-100 µs once touched.
         const d = res[0];
-        K.MemoryGrow.setDelta(e, this.chargedOperand(d.e, COST_TABLE.memoryGrowBase, COST_TABLE.memoryGrowPerPage, 0));
-        const tmp = this.i32tmp();
+        const dt = this.i32tmp(), rt = this.i32tmpB();
+        const pagesCost = (): Ref => m.i64.mul(m.i64.extend_u(m.local.get(dt, b.i32)), m.i64.const(BigInt(COST_TABLE.memoryGrowPerPage)));
+        K.MemoryGrow.setDelta(e, m.local.get(dt, b.i32));
         const wrapped = m.block(null, [
-          m.local.set(tmp, e),
-          m.global.set(G_GROW, m.i32.eq(m.local.get(tmp, b.i32), m.i32.const(-1))),
-          m.local.get(tmp, b.i32),
+          m.local.set(dt, d.e),
+          ...this.chargeDyn(m.i64.add(pagesCost(), m.i64.const(BigInt(COST_TABLE.memoryGrowBase)))),
+          m.local.set(rt, e),
+          m.global.set(G_GROW, m.i32.eq(m.local.get(rt, b.i32), m.i32.const(-1))),
+          m.if(m.global.get(G_GROW, b.i32), m.global.set(G_FUEL, m.i64.add(m.global.get(G_FUEL, b.i64), m.i64.add(pagesCost(), m.i64.const(BigInt(COST_TABLE.memoryGrowBase - COST_TABLE.memoryGrowFailed)))))),
+          m.local.get(rt, b.i32),
         ], b.i32);
         return { e: wrapped, cost: d.cost + 1, br: d.br };
       }
@@ -369,7 +382,7 @@ class FunctionInstrumenter {
       case ID.MemoryFill: {
         const [d, v, n] = res;
         K.MemoryFill.setDest(e, d.e); K.MemoryFill.setValue(e, v.e);
-        K.MemoryFill.setSize(e, this.chargedOperand(n.e, COST_TABLE.bulkBase, 1, COST_TABLE.bulkBytesShift));
+        K.MemoryFill.setSize(e, this.chargedOperand(n.e, this.fillBase, 1, COST_TABLE.bulkBytesShift));
         return { e, cost: d.cost + v.cost + n.cost, br: d.br || v.br || n.br };
       }
       case ID.MemoryInit: {
@@ -405,6 +418,7 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
     m.addGlobalExport(G_DEPTH, EXPORT_DEPTH);
     m.addGlobalExport(G_GROW, EXPORT_GROW_FAILED);
     const n = m.getNumFunctions();
+    const fillBase = v.ownMemory ? COST_TABLE.fillBaseOwnMemory : COST_TABLE.bulkBase;
     const imported = new Set<string>();
     for (let i = 0; i < n; i++) {
       const info = b.getFunctionInfo(m.getFunctionByIndex(i));
@@ -414,7 +428,7 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
       const f = m.getFunctionByIndex(i);
       const info = b.getFunctionInfo(f);
       if (info.module) continue; // imported
-      new FunctionInstrumenter(m, f, info.name, imported).run();
+      new FunctionInstrumenter(m, f, info.name, imported, fillBase).run();
     }
     // The host's hostcall charge (added after the walk: host code, not metered): fuel -= amount (u32); fuel >= 0.
     m.addFunction(F_CHARGE, b.i32, b.i32, [], m.block(null, [

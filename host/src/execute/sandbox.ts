@@ -7,7 +7,7 @@ import { KapsuleError } from '../errors.ts';
 import { toHex } from '../bytes.ts';
 import { validateModule, type ValidatedModule } from './validate.ts';
 import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
-import { COST_TABLE, COST_TABLE_HASH, INSTRUMENTER_VERSION } from './costs.ts';
+import { COST_TABLE_HASH, INSTRUMENTER_VERSION, runStartCharge } from './costs.ts';
 import { HostEnv, Transcript, nobleSha256Stream, type IncrementalSha256, type RunState } from './hostcalls/impl.ts';
 import { MemoryPool } from './pool.ts';
 import { FRAME_SECTION, frameSlotsOf } from './code.ts';
@@ -226,11 +226,11 @@ export class SandboxCore implements Interruptible {
     if (this.env.current) throw new KapsuleError('USAGE', 'execute', 'Sandbox.run is not re-entrant');
     this.stats.runs++;
     const budget = m.limits.fuel;
-    // Initial memory is charged like memory.grow (all pages but the first), before anything is allocated.
+    // The run's fixed cost and its initial memory (costs.ts runStartCharge), before anything is allocated.
     const initialPages = m.memory?.initial ?? m.info.ownMemory?.initial ?? 0;
-    const initialCharge = BigInt(Math.max(0, initialPages - COST_TABLE.freeInitialPages)) * BigInt(COST_TABLE.memoryGrowPerPage);
+    const initialCharge = runStartCharge(m.memory ? { initial: m.memory.initial, imported: true } : m.info.ownMemory ? { initial: m.info.ownMemory.initial, imported: false } : null);
     if (initialCharge > budget) {
-      throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel: an initial memory of ${initialPages} pages costs ${initialCharge} (budget ${budget})`, {
+      throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel: starting a run (instance and ${initialPages} pages of initial memory) costs ${initialCharge} (budget ${budget})`, {
         fuelUsed: budget, fuelCounter: budget - initialCharge, initialPages,
       });
     }

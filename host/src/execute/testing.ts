@@ -181,7 +181,7 @@ class TestWorld {
         };
         rs.writes = { trust: new Map(), balances: new Map(), kv: new Map() };
         rs.output = new Uint8Array(0); rs.logs = []; rs.logTruncated = false;
-        rs.transcript = new Transcript(sha256); rs.metaBytes = null; rs.contextBytes = null; rs.encoded = undefined;
+        rs.transcript = new Transcript(sha256); rs.metaBytes = null; rs.contextBytes = null; rs.encoded = undefined; rs.listed = undefined;
         return 'ok';
       }
       case 'commit':

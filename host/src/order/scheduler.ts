@@ -253,17 +253,18 @@ export class Scheduler {
 
   /**
    * The reads of the run at `rec`: the live state tables (by the invariant, exactly the writes of the runs before
-   * it) and the DAG's children restricted to capsules before it in canonical order. Children lists and their decoded
-   * metadata are cached for the run (a module walking N children costs N reads, not N²).
+   * it) and the DAG's children restricted to capsules before it in canonical order. A children list is read once
+   * per run (ids and bytes: Store.childBytes) and a child decoded only when the module reads it, then kept (a
+   * module walking N children costs N decodes, not N²). The hostcalls charge the list and each decode (costs.ts).
    */
   stateAt(rec: OrderKey | null): StateView {
     const s = this.store;
     const key = rec ? keyOf(rec) : null;
-    const kids = new Map<string, GuestCapsuleMeta[]>();
-    const childrenOf = (id: Uint8Array): GuestCapsuleMeta[] => {
+    const kids = new Map<string, { id: Uint8Array; bytes: Uint8Array; meta?: GuestCapsuleMeta }[]>();
+    const childrenOf = (id: Uint8Array) => {
       const k = toHex(id);
       let list = kids.get(k);
-      if (!list) { list = (key ? s.childrenBefore(id, key) : s.children(id)).map(metaOfRecord); kids.set(k, list); }
+      if (!list) { list = s.childBytes(id, key); kids.set(k, list); }
       return list;
     };
     return {
@@ -273,7 +274,9 @@ export class Scheduler {
       childCount: (id) => childrenOf(id).length,
       childMetadata: (id, index) => {
         const list = childrenOf(id);
-        return index >= 0 && index < list.length ? list[index] : null;
+        if (index < 0 || index >= list.length) return null;
+        const c = list[index];
+        return (c.meta ??= guestMeta(parseCapsule(c.bytes), c.id));
       },
     };
   }

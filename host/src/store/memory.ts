@@ -232,6 +232,14 @@ export class MemoryStore implements Store {
     return this.childRows(id).filter((c) => compareKeys(c, key) < 0).map((c) => this.capsule(c));
   }
 
+  childBytes(id: Uint8Array, key: OrderKey | null): { id: Uint8Array; bytes: Uint8Array }[] {
+    this.open();
+    return this.childRows(id).filter((c) => key === null || compareKeys(c, key) < 0).map((c) => {
+      const r = this.capsule(c);
+      return { id: r.id, bytes: r.bytes };
+    });
+  }
+
   private childRows(id: Uint8Array): StoredCapsule[] {
     const kids = this.childrenOf.members(toHex(id));
     if (!kids) return [];

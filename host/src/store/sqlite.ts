@@ -120,6 +120,9 @@ export class SqliteStore implements Store {
       children: p('SELECT c.* FROM edges e JOIN capsules c ON c.id = e.child WHERE e.parent = ? ORDER BY c.created_at, c.depth, c.id'),
       childrenBefore: p(`SELECT c.* FROM edges e JOIN capsules c ON c.id = e.child
                          WHERE e.parent = ? AND (c.created_at, c.depth, c.id) < (?, ?, ?) ORDER BY c.created_at, c.depth, c.id`),
+      childBytes: p('SELECT c.id, c.bytes FROM edges e JOIN capsules c ON c.id = e.child WHERE e.parent = ? ORDER BY c.created_at, c.depth, c.id').raw(),
+      childBytesBefore: p(`SELECT c.id, c.bytes FROM edges e JOIN capsules c ON c.id = e.child
+                           WHERE e.parent = ? AND (c.created_at, c.depth, c.id) < (?, ?, ?) ORDER BY c.created_at, c.depth, c.id`).raw(),
       insertCapsule: p(`INSERT INTO capsules (id, seq, kind, author_alg, author, channel, created_at, depth, logic, encrypted, status, bytes)
                         VALUES (@id, @seq, @kind, @author_alg, @author, @channel, @created_at, @depth, @logic, @encrypted, @status, @bytes)`),
       setStatus: p('UPDATE capsules SET status = ? WHERE id = ?'),
@@ -340,6 +343,11 @@ export class SqliteStore implements Store {
   children(id: Uint8Array): CapsuleRecord[] {
     return (this.st.children.all(buf(id)) as Row[]).map((r) => this.capsule(r));
   }
+  childBytes(id: Uint8Array, key: OrderKey | null): { id: Uint8Array; bytes: Uint8Array }[] {
+    const rows = (key ? this.st.childBytesBefore.all(buf(id), key.createdAt, key.depth, buf(key.id)) : this.st.childBytes.all(buf(id))) as [Buffer, Buffer][];
+    return rows.map(([i, b]) => ({ id: u8(i), bytes: u8(b) }));
+  }
+
   childrenBefore(id: Uint8Array, key: OrderKey): CapsuleRecord[] {
     return (this.st.childrenBefore.all(buf(id), key.createdAt, key.depth, buf(key.id)) as Row[]).map((r) => this.capsule(r));
   }

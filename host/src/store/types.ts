@@ -106,6 +106,11 @@ export interface DagStore {
   children(id: Uint8Array): CapsuleRecord[];
   /** Children of `id` that sort before `key` in the canonical order (what a run at `key` may see), in that order. */
   childrenBefore(id: Uint8Array, key: OrderKey): CapsuleRecord[];
+  /**
+   * Ids and bytes of the children of `id` (those before `key` when given), in canonical order: the light read that
+   * a run's child list needs (a run lists children once and decodes only those it reads).
+   */
+  childBytes(id: Uint8Array, key: OrderKey | null): { id: Uint8Array; bytes: Uint8Array }[];
   /** Every capsule (or all of a channel), parents before children (in arrival order). */
   topological(channel?: string): CapsuleRecord[];
   heads(channel?: string): { channel: string; id: Uint8Array }[];

@@ -6,6 +6,7 @@
  * Every hostcall: charges fuel (base + perByte × bytes moved) BEFORE doing work, bounds-checks every guest
  * range (HOSTCALL_FAULT), copies once, and appends a record to the run's transcript.
  */
+import { COST_TABLE } from '../costs.ts';
 import { KapsuleError } from '../../errors.ts';
 import { toHex } from '../../bytes.ts';
 import type { ExecInput, StateWrites } from '../types.ts';
@@ -118,6 +119,8 @@ export interface RunState {
    * once: each parent's metadata (at most 32), and the last child's. Optional: created on first use.
    */
   encoded?: { parents: (Uint8Array | undefined)[]; child: { key: string; bytes: Uint8Array } | null };
+  /** Capsules (hex) whose children this run has listed: the first read of a list is charged per child (costs.ts). */
+  listed?: Set<string>;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -173,6 +176,18 @@ export class HostEnv {
   /** Only the per-byte part (the base was charged earlier in the same call). */
   private chargeBytes(rs: RunState, spec: HostcallSpec, bytes: number): void {
     this.chargeAmount(rs, spec, spec.cost.perByte * bytes);
+  }
+  /**
+   * The first read of `id`'s children in this run lists them (a store query returning every child with its bytes):
+   * COST_TABLE.childListPerChild per child listed, once per list per run (cost table 3).
+   */
+  private chargeList(rs: RunState, spec: HostcallSpec, id: Uint8Array, count: (id: Uint8Array) => number): void {
+    const k = toHex(id);
+    const listed = (rs.listed ??= new Set());
+    if (listed.has(k)) return;
+    listed.add(k);
+    const n = count(id);
+    if (n > 0) this.chargeAmount(rs, spec, n * COST_TABLE.childListPerChild);
   }
   private chargeAmount(rs: RunState, spec: HostcallSpec, amount: number): void {
     if (!rs.charge!(amount > 0x7fffffff ? 0x7fffffff : amount)) throw new KapsuleError('OUT_OF_FUEL', 'execute', `out of fuel in hostcall ${spec.name}`, { hostcall: spec.name });
@@ -262,8 +277,11 @@ export class HostEnv {
         const m = rs.input.parents[i];
         if (m === null) return this.status(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, STATUS.ABSENT);
         const enc = (rs.encoded ??= { parents: [], child: null });
+        const fresh = enc.parents[i] === undefined;
         const bytes = (enc.parents[i] ??= encodeMeta(m));
-        return this.deliver(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, bytes, outPtr, outCap, true);
+        // the encoding's bytes are charged when made (even if they do not fit) or copied out; a repeated size probe
+        // of a parent this run already encoded costs the base
+        return this.deliver(rs, S.get_parent_metadata, I.get_parent_metadata, args, EMPTY, bytes, outPtr, outCap, fresh);
       },
       get_child_count: (idPtr: number): number => {
         const rs = this.rs();
@@ -271,6 +289,7 @@ export class HostEnv {
         const st = rs.input.state;
         if (!st.childCount) return this.status(rs, S.get_child_count, I.get_child_count, [idPtr], id, STATUS.UNAVAILABLE);
         this.charge(rs, S.get_child_count, id.length);
+        this.chargeList(rs, S.get_child_count, id, st.childCount);
         const n = st.childCount(id);
         rs.transcript.record(I.get_child_count, [idPtr], id, EMPTY, n);
         return n;
@@ -285,6 +304,7 @@ export class HostEnv {
         // base + the id, charged once, before the state read; then the metadata's bytes, fitting or not
         // (HOSTCALL_CHARGE_VERSION 2: version 1 charged the base a second time here, and no bytes on a miss)
         this.charge(rs, S.get_child_metadata, id.length);
+        if (st.childCount) this.chargeList(rs, S.get_child_metadata, id, st.childCount);
         const m = st.childMetadata(id, index >>> 0);
         if (m === null) {
           rs.transcript.record(I.get_child_metadata, args, id, EMPTY, STATUS.OUT_OF_RANGE);
@@ -292,10 +312,14 @@ export class HostEnv {
         }
         const enc = (rs.encoded ??= { parents: [], child: null });
         const key = `${toHex(id)}/${index >>> 0}`;
-        if (enc.child?.key !== key) enc.child = { key, bytes: encodeMeta(m) };
-        const value = enc.child.bytes;
+        const fresh = enc.child?.key !== key;
+        if (fresh) enc.child = { key, bytes: encodeMeta(m) };
+        const value = enc.child!.bytes;
         const fits = value.length <= dst.length;
-        this.chargeBytes(rs, S.get_child_metadata, value.length); // produced for this call: charged even if it does not fit
+        // decoding and encoding a child, and its bytes, are charged when done (a size probe then a read of the same
+        // child decode it once); bytes copied out are charged whenever they are (cost table 3)
+        if (fresh) this.chargeAmount(rs, S.get_child_metadata, COST_TABLE.childDecode);
+        if (fresh || fits) this.chargeBytes(rs, S.get_child_metadata, value.length);
         if (fits) dst.set(value);
         rs.transcript.record(I.get_child_metadata, args, id, fits ? value : EMPTY, value.length);
         return value.length;
@@ -434,7 +458,7 @@ export class HostEnv {
     const k = Math.max(0, Math.min(n | 0, 5));
     const line = k > 0 ? `${text} ${args.slice(0, k).map((x) => String(x)).join(', ')}` : text;
     const bytes = new TextEncoder().encode(line).subarray(0, L.maxLogLineBytes);
-    this.charge(rs, spec, bytes.length);
+    this.chargeAmount(rs, spec, COST_TABLE.traceBase + spec.cost.perByte * bytes.length);
     this.pushLog(rs, lossy.decode(bytes));
     rs.transcript.record(TRANSCRIPT_ID.trace, [msg, n], bytes, EMPTY, 0);
   }

@@ -32,7 +32,10 @@ export interface HostcallSpec {
   results: readonly WasmValType[];
   /** Capability group, for policy and docs; the allowlist itself is by name. */
   capability: 'context' | 'capsule' | 'graph' | 'result' | 'trust.read' | 'trust.write' | 'ledger.read' | 'ledger.write' | 'kv.read' | 'kv.write' | 'log';
-  /** Fuel charged before the host does any work: base + perByte × bytes moved (read from and written to guest memory). */
+  /**
+   * Fuel charged before the host does any work: base + perByte × bytes moved (read from and written to guest memory).
+   * Cost table 3: measured time (bench/calibrate.ts) × FUEL_PER_HOST_MICROSECOND (execute/costs.ts), rounded.
+   */
   cost: { base: number; perByte: number };
   doc: string;
 }
@@ -77,82 +80,82 @@ const ptr = (name: string): HostcallParam => ({ name, type: 'i32', ptr: true });
 export const HOSTCALLS: readonly HostcallSpec[] = [
   {
     name: 'get_context', params: [ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'context',
-    cost: { base: 100, perByte: 1 },
+    cost: { base: 2_000, perByte: 3 }, // ~0.3-1.9 µs
     doc: 'Writes the run context: u64 now (ms since epoch, LE: the capsule\'s own created_at in a run, the caller\'s explicit now in a query) ‖ u8 owner_len ‖ owner (device owner signing key). Returns its length.',
   },
   {
     name: 'get_capsule_metadata', params: [ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'capsule',
-    cost: { base: 100, perByte: 1 },
+    cost: { base: 3_000, perByte: 3 }, // ~0.5-1.2 µs
     doc: 'Writes the canonical metadata encoding (docs/ABI.md §Metadata) of the capsule being processed. Returns its length, or ABSENT in a query (no capsule).',
   },
   {
     name: 'get_payload', params: [ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'capsule',
-    cost: { base: 100, perByte: 1 },
+    cost: { base: 2_000, perByte: 3 }, // ~0.4-0.8 µs
     doc: 'Writes the decrypted payload (in a query: the query input). Returns its length, or ABSENT when there is none.',
   },
   {
     name: 'get_parent_count', params: [], results: ['i32'], capability: 'graph',
-    cost: { base: 50, perByte: 0 },
+    cost: { base: 500, perByte: 0 }, // ~0.1-0.2 µs
     doc: 'Number of parents the capsule declares (0..32).',
   },
   {
     name: 'get_parent_metadata', params: [p('index'), ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'graph',
-    cost: { base: 100, perByte: 1 },
+    cost: { base: 3_000, perByte: 3 }, // 6.3 µs for 5.4 KB of metadata
     doc: 'Writes the metadata of parent `index`. Returns its length, OUT_OF_RANGE when index >= count, ABSENT when the host does not hold that parent.',
   },
   {
     name: 'get_child_count', params: [ptr('id_ptr')], results: ['i32'], capability: 'graph',
-    cost: { base: 200, perByte: 1 },
+    cost: { base: 3_000, perByte: 3 }, // ~1 µs, plus childListPerChild on the first read of a list
     doc: 'Number of capsules naming the 32-byte capsule id at id_ptr as a parent that precede the running capsule in canonical order (in a query: all of them). UNAVAILABLE when the host keeps no child index.',
   },
   {
     name: 'get_child_metadata', params: [ptr('id_ptr'), p('index'), ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'graph',
-    cost: { base: 200, perByte: 1 },
+    cost: { base: 8_000, perByte: 3 }, // 1-3.5 µs (under load), plus COST_TABLE.childDecode for a child not just read
     doc: 'Writes the metadata of child `index` (in canonical order, among those get_child_count counts) of the capsule id at id_ptr. Returns its length, OUT_OF_RANGE, or UNAVAILABLE.',
   },
   {
     name: 'submit_capsule_result', params: [ptr('ptr'), p('len')], results: ['i32'], capability: 'result',
-    cost: { base: 100, perByte: 1 },
+    cost: { base: 2_000, perByte: 3 }, // ~0.35-0.8 µs
     doc: 'Sets the run output (replaces an earlier submission). Returns OK. More than maxResultBytes is HOSTCALL_FAULT.',
   },
   {
     name: 'get_trust_score', params: [ptr('subject_ptr'), p('subject_len')], results: ['i64'], capability: 'trust.read',
-    cost: { base: 200, perByte: 1 },
+    cost: { base: 10_000, perByte: 3 }, // a SQLite read, 2.9-3.3 µs
     doc: 'Trust score of a subject key, fixed point (1_000_000 = 1.0); 0 when unknown. Sees this run\'s own earlier writes.',
   },
   {
     name: 'set_trust_score', params: [ptr('subject_ptr'), p('subject_len'), p('score', 'i64')], results: ['i32'], capability: 'trust.write',
-    cost: { base: 500, perByte: 2 },
+    cost: { base: 4_000, perByte: 4 }, // ~1.4 µs
     doc: 'Buffers a trust score write (applied by the host only if the run succeeds). score must be in [0, 2^63). Returns OK.',
   },
   {
     name: 'get_balance', params: [ptr('account_ptr'), p('account_len')], results: ['i64'], capability: 'ledger.read',
-    cost: { base: 200, perByte: 1 },
+    cost: { base: 10_000, perByte: 3 }, // a SQLite read, 3.1-3.2 µs
     doc: 'Balance of an account (u64, returned in an i64: read it as unsigned); 0 when unknown. Sees this run\'s own earlier writes.',
   },
   {
     name: 'set_balance', params: [ptr('account_ptr'), p('account_len'), p('amount', 'i64')], results: ['i32'], capability: 'ledger.write',
-    cost: { base: 500, perByte: 2 },
+    cost: { base: 4_000, perByte: 4 }, // ~1.3-1.6 µs
     doc: 'Buffers a balance write. amount must be in [0, 2^63). Returns OK.',
   },
   {
     name: 'kv_get', params: [ptr('key_ptr'), p('key_len'), ptr('out_ptr'), p('out_cap')], results: ['i32'], capability: 'kv.read',
-    cost: { base: 200, perByte: 1 },
+    cost: { base: 16_000, perByte: 3 }, // a SQLite read, 5.7-6.7 µs
     doc: 'Reads the value of `key` in this module\'s own key-value space. Returns its length or ABSENT. Sees this run\'s own earlier writes.',
   },
   {
     name: 'kv_set', params: [ptr('key_ptr'), p('key_len'), ptr('value_ptr'), p('value_len')], results: ['i32'], capability: 'kv.write',
-    cost: { base: 500, perByte: 4 },
+    cost: { base: 5_000, perByte: 4 }, // ~1.7 µs
     doc: 'Buffers a write of `key` = value in this module\'s key-value space. Returns OK.',
   },
   {
     name: 'kv_delete', params: [ptr('key_ptr'), p('key_len')], results: ['i32'], capability: 'kv.write',
-    cost: { base: 500, perByte: 4 },
+    cost: { base: 4_000, perByte: 4 }, // ~1.3-1.5 µs
     doc: 'Buffers a deletion of `key` in this module\'s key-value space. Returns OK.',
   },
   {
     name: 'log', params: [ptr('ptr'), p('len')], results: [], capability: 'log',
-    cost: { base: 100, perByte: 1 },
+    cost: { base: 1_500, perByte: 3 }, // ~0.45 µs; ~1 ns per byte (copy and transcript hash)
     doc: 'Appends one UTF-8 debug line to the outcome logs (invalid UTF-8 replaced by U+FFFD, truncated to maxLogLineBytes, at most maxLogLines lines).',
   },
 ];

@@ -1,0 +1,206 @@
+/**
+ * Does fuel track what a run costs? For every module we know — the reference modules at realistic sizes, the test
+ * corpus's modules built on registry libraries, and the hostile corpora (test/corpus/*.wat and bench/bounds.ts's
+ * slowest-per-fuel candidates) — the wall time of each sandbox run (instantiate, run, hostcalls with their SQLite
+ * reads; not parse/verify/decrypt/store) divided by the fuel it used, in µs per million fuel. A row per module
+ * gives the median over its runs; the spread is max/min of those medians (issue 19's target: ≤ 4×).
+ *
+ * Everything is measured in this run: absolute µs depend on the machine and its load, the spread much less.
+ * Usage: node --import tsx --import ./scripts/loader/register.mjs bench/fuel.ts [--quick] [--json]
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox, type ExecInput, type ExecOutcome, type LoadedModule } from '../host/src/execute/index.ts';
+import { SandboxCore } from '../host/src/execute/sandbox.ts';
+import { MemoryPool } from '../host/src/execute/pool.ts';
+import { fixtureInput } from '../host/src/execute/testing.ts';
+import { KapsuleError } from '../host/src/errors.ts';
+import { corpusWasm, readCorpus, sha256, sha256Stream, wat2wasm } from '../test/execute/_helpers.ts';
+import { Kit, testKmodPath } from '../test/modules/_kit.ts';
+import { LIBRARY_MODULES, libraryPayloads } from '../test/modules/_libraries.ts';
+import { MODULE_NAMES } from '../test/helpers/scenario.ts';
+import { runModulesBench } from './modules.ts';
+import { bigMeta, candidates, sqliteState } from './bounds.ts';
+import { median } from './stats.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+
+export type FuelGroup = 'reference' | 'library' | 'hostile';
+export interface FuelCostRow {
+  group: FuelGroup; module: string; runs: number;
+  /** Median over runs of (run µs / fuel used) × 10^6. */
+  usPerMFuel: number;
+  medianFuel: number; medianUs: number;
+  /** Pages the run's memory reached (largest seen, and the median run's), when the module has one. */
+  pages: number | null;
+  medianPages: number | null;
+}
+export interface FuelBenchResult { rows: FuelCostRow[]; spread: number; slowest: FuelCostRow; fastest: FuelCostRow }
+
+interface Sample { us: number; fuel: bigint; pages: number | null }
+
+/** Times every SandboxCore.run of the process, keyed by the module's wasm hash, with the pages its memory reached. */
+class RunSampler {
+  readonly samples = new Map<string, Sample[]>();
+  private readonly original = SandboxCore.prototype.run;
+  private readonly release = MemoryPool.prototype.release;
+
+  install(): void {
+    const original = this.original;
+    const samples = this.samples;
+    const release = this.release;
+    let lastPages: number | null = null;
+    MemoryPool.prototype.release = function (this: MemoryPool, m: WebAssembly.Memory, initial: number, maximum: number) {
+      lastPages = m.buffer.byteLength / 65536;
+      return release.call(this, m, initial, maximum);
+    };
+    SandboxCore.prototype.run = function (this: SandboxCore, mod: LoadedModule, input: ExecInput): ExecOutcome {
+      lastPages = null;
+      const t0 = performance.now();
+      let fuel: bigint | null = null;
+      try {
+        const out = original.call(this, mod, input);
+        fuel = out.fuelUsed;
+        return out;
+      } catch (e) {
+        const f = e instanceof KapsuleError ? e.details?.fuelUsed : undefined;
+        if (typeof f === 'bigint') fuel = f;
+        throw e;
+      } finally {
+        const us = (performance.now() - t0) * 1000;
+        if (fuel !== null && fuel > 0n) {
+          let list = samples.get(mod.id);
+          if (!list) samples.set(mod.id, (list = []));
+          list.push({ us, fuel, pages: lastPages });
+        }
+      }
+    };
+  }
+  uninstall(): void { SandboxCore.prototype.run = this.original; MemoryPool.prototype.release = this.release; }
+  take(id: string): Sample[] { const s = this.samples.get(id) ?? []; this.samples.delete(id); return s; }
+}
+
+const hexSha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function row(group: FuelGroup, module: string, samples: Sample[]): FuelCostRow {
+  const seen = samples.map((s) => s.pages).filter((p): p is number => p !== null);
+  return {
+    group, module, runs: samples.length, pages: seen.length ? Math.max(...seen) : null, medianPages: seen.length ? median(seen) : null,
+    usPerMFuel: median(samples.map((s) => (s.us * 1e6) / Number(s.fuel))),
+    medianFuel: median(samples.map((s) => Number(s.fuel))),
+    medianUs: median(samples.map((s) => s.us)),
+  };
+}
+
+/**
+ * Everyday traffic for each reference module (runModulesBench has the heavy shapes, a run or two each): trust
+ * statements among 20 people, posts with comments and reactions and a trending view every 10, comments under a
+ * policy, transfers among 10 accounts, an agent's proposals over 4 posts.
+ */
+function referenceStreams(n: number): void {
+  const key = (k: Kit, who: string) => k.key(who);
+  { const k = new Kit('trust', 'owner');
+    for (let i = 0; i < n; i++) k.rt.ingest(k.capsule(i < 5 ? 'owner' : `p${i % 20}`, 'trust', { subject: key(k, `p${(i * 7 + 3) % 20}`), weight: (i % 9) * 10 + 10 }).bytes);
+    k.rt.close(); }
+  { const k = new Kit('rank', 'owner');
+    const posts: { id: Uint8Array }[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i % 3 === 0 || posts.length === 0) posts.push(k.capsule(`a${i % 7}`, 'post', { title: `t${i}` }, { channel: `c${i % 3}` }));
+      const p = posts[posts.length - 1] as { id: Uint8Array; bytes: Uint8Array };
+      k.rt.ingest(i % 3 === 0 ? p.bytes : k.capsule(`b${i % 11}`, i % 2 ? 'comment' : 'reaction', { text: 'x' }, { parents: [p.id], channel: `c${(i - (i % 3)) / 3 % 3}` }).bytes);
+      if (i % 10 === 9) k.query({ op: 'trending', channel: 'c0' }, 1_767_225_600_000n + 86_400_000n);
+    }
+    k.rt.close(); }
+  { const k = new Kit('blocklist', 'owner');
+    k.rt.ingest(k.capsule('owner', 'policy', { banned_terms: ['spam', 'scam link', 'free money'], min_trust: 0, rate_limit: { max: 50, window_ms: 600_000 } }).bytes);
+    const post = k.capsule('owner', 'post', { t: 1 }, { logic: null });
+    k.rt.ingest(post.bytes);
+    for (let i = 0; i < n; i++) k.rt.ingest(k.capsule(`u${i % 13}`, 'comment', { text: i % 5 ? `a comment number ${i} about things` : 'get free money now' }, { parents: [post.id] }).bytes);
+    k.rt.close(); }
+  { const k = new Kit('transfer', 'bank');
+    const g = k.capsule('bank', 'ledger', { op: 'genesis' });
+    k.rt.ingest(g.bytes);
+    const L = Buffer.from(g.id).toString('hex');
+    const people = Array.from({ length: 10 }, (_, i) => `acct${i}`);
+    for (const w of people) k.rt.ingest(k.capsule(w, 'ledger', { op: 'open', ledger: L }).bytes);
+    k.rt.ingest(k.capsule('bank', 'ledger', { op: 'mint', ledger: L, to: key(k, 'bank'), amount: '1000000000' }).bytes);
+    for (let i = 0; i < n; i++) k.rt.ingest(k.capsule('bank', 'ledger', { op: 'transfer', ledger: L, from: key(k, 'bank'), to: key(k, people[i % 10]), amount: String(1 + i), nonce: i + 1 }).bytes);
+    k.rt.close(); }
+  { const k = new Kit('agent_logic', 'owner');
+    const posts = [0, 1, 2, 3].map((i) => k.capsule(`p${i}`, 'post', { t: i }, { logic: null, flags: { tag: 'x' } }));
+    k.rt.ingestBatch(posts.map((p) => p.bytes));
+    for (const p of posts) k.rt.ingestBatch(Array.from({ length: 30 }, (_, i) => k.capsule(`u${i % 9}`, 'comment', { text: 'y' }, { logic: null, parents: [p.id] }).bytes));
+    for (let i = 0; i < Math.max(5, n / 5); i++) k.rt.ingest(k.capsule('owner', 'agent', { rules: [{ type: 'pin', tag: 'x' }, { type: 'block', min_count: 3 + (i % 3) }] }, { parents: posts.map((p) => p.id) }).bytes);
+    k.rt.close(); }
+}
+
+export async function runFuelBench(opts: { quick?: boolean } = {}): Promise<FuelBenchResult> {
+  const quick = !!opts.quick;
+  const rows: FuelCostRow[] = [];
+  const sampler = new RunSampler();
+  sampler.install();
+  try {
+    // reference modules: bench/modules.ts's realistic scenarios (every run they make, set-up runs included)
+    const refIds = new Map(MODULE_NAMES.map((n) => [hexSha(readFileSync(join(root, 'build/modules', `${n}.wasm`))), n]));
+    runModulesBench(quick ? 0.25 : 1);
+    referenceStreams(quick ? 20 : 100);
+    for (const [id, name] of refIds) rows.push(row('reference', name, sampler.take(id)));
+
+    // library modules: ~2.2 KiB payloads through the pipeline
+    for (const m of LIBRARY_MODULES) {
+      const k = new Kit(m, 'owner', undefined, testKmodPath(m));
+      const next = libraryPayloads(m, 11);
+      const n = quick ? 20 : 100;
+      for (let i = 0; i < n; i++) k.rt.ingest(k.capsule(`a${i % 5}`, 'data', next()).bytes);
+      rows.push(row('library', m, sampler.take(hexSha(readFileSync(join(root, 'build/test-modules', `${m}.wasm`))))));
+      k.rt.close();
+    }
+
+    // hostile corpora: every corpus module that runs, and the slowest-per-fuel candidates of bench/bounds.ts
+    const dir = mkdtempSync(join(tmpdir(), 'kapsule-fuel-'));
+    try {
+      const cap = quick ? 2_000_000n : 20_000_000n;
+      const repeats = quick ? 3 : 5;
+      const sb = new Sandbox({ sha256, sha256Stream });
+      for (const file of readdirSync(join(root, 'test/corpus')).filter((f) => f.endsWith('.wat')).sort()) {
+        const c = readCorpus(file);
+        if (c.expect === 'MODULE_INVALID') continue;
+        let mod: LoadedModule;
+        try {
+          mod = sb.load(await corpusWasm(c), { hostcalls: c.hostcalls, fuel: c.fuel < cap ? c.fuel : cap, memoryPages: c.pages, maxDepth: c.depth });
+        } catch { continue; }
+        for (let r = 0; r < repeats; r++) { try { sb.run(mod, fixtureInput()); } catch { /* its verdict is the corpus test's business */ } }
+        const s = sampler.take(mod.id);
+        if (s.length) rows.push(row('hostile', `corpus ${file}`, s));
+      }
+      for (const c of candidates()) {
+        const wasm = await wat2wasm(c.wat);
+        const mod = sb.load(wasm, { hostcalls: c.hostcalls, fuel: cap, memoryPages: 1, maxDepth: 10 });
+        const st = c.sqlite ? sqliteState(dir, mod.id) : null;
+        const input: ExecInput = fixtureInput({ parents: [bigMeta(), null], ...(st ? { state: st.view } : {}) });
+        for (let r = 0; r < repeats; r++) { try { sb.run(mod, input); } catch { /* runs out of fuel by design */ } }
+        st?.close();
+        rmSync(join(dir, 'bench.db'), { force: true });
+        rows.push(row('hostile', c.name, sampler.take(mod.id)));
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally { sampler.uninstall(); }
+
+  const measured = rows.filter((r) => r.runs > 0 && Number.isFinite(r.usPerMFuel));
+  const slowest = measured.reduce((a, b) => (b.usPerMFuel > a.usPerMFuel ? b : a));
+  const fastest = measured.reduce((a, b) => (b.usPerMFuel < a.usPerMFuel ? b : a));
+  return { rows: measured, spread: slowest.usPerMFuel / fastest.usPerMFuel, slowest, fastest };
+}
+
+export function formatFuelBench(r: FuelBenchResult): string {
+  const lines = r.rows.map((x) => `${x.group.padEnd(9)} ${x.module.padEnd(58)} ${x.usPerMFuel.toFixed(0).padStart(7)} µs/Mfuel  runs ${String(x.runs).padStart(3)}  median ${x.medianFuel.toExponential(2)} fuel in ${(x.medianUs / 1000).toFixed(2)} ms${x.pages !== null ? `  pages: median ${x.medianPages}, max ${x.pages}` : ''}`);
+  lines.push(`spread max/min = ${r.spread.toFixed(2)}×  (slowest ${r.slowest.module}, fastest ${r.fastest.module})`);
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runFuelBench({ quick: process.argv.includes('--quick') });
+  console.log(process.argv.includes('--json') ? JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? String(v) : v), 2) : formatFuelBench(r));
+}
