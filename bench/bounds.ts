@@ -256,7 +256,7 @@ async function deadline(): Promise<BoundsBenchResult['deadline']> {
   const plainUs = per(100_000, noop);
   const deadlineUs = per(2000, () => runWithDeadline(noop, 1000));
   const sb = new Sandbox({ sha256 });
-  const mod = sb.load(await wat2wasm('(module (import "env" "memory" (memory 1)) (func (export "run") (result i32) (i32.const 0)))'), { hostcalls: [], fuel: 1000n, memoryPages: 1, maxDepth: 10 });
+  const mod = sb.load(await wat2wasm('(module (import "env" "memory" (memory 1)) (func (export "run") (result i32) (i32.const 0)))'), { hostcalls: [], fuel: 1_000_000n, memoryPages: 1, maxDepth: 10 });
   const input = fixtureInput();
   const runUs = per(5000, () => { sb.run(mod, input); });
   const chunkRunUs = per(100, () => runWithDeadline(() => { for (let i = 0; i < 64; i++) sb.run(mod, input); }, 10_000)) / 64;
@@ -265,13 +265,13 @@ async function deadline(): Promise<BoundsBenchResult['deadline']> {
 
 async function memory(): Promise<BoundsBenchResult['memory']> {
   const page = DEFAULT_MEMORY_PAGES_CEILING;
-  // the worst a run can do with initial memory no fuel paid for: touch every 4 KiB of the largest allowed memory
+  // the worst a run can do with the largest allowed initial memory (paid at the start: memoryGrowPerPage a page): touch every 4 KiB of it
   const touch = new Sandbox({ sha256 });
   const toucher = touch.load(await wat2wasm(`(module (import "env" "memory" (memory ${page}))
     (func (export "run") (result i32) (local $a i32)
       (loop $l (i32.store8 (local.get $a) (i32.const 1))
         (br_if $l (i32.lt_u (local.tee $a (i32.add (local.get $a) (i32.const 4096))) (i32.const ${page * 65536}))))
-      (i32.const 0)))`), { hostcalls: [], fuel: 20_000_000n, memoryPages: page, maxDepth: 10 });
+      (i32.const 0)))`), { hostcalls: [], fuel: 1_000_000_000n, memoryPages: page, maxDepth: 10 });
   const tt: number[] = [];
   let touchCapFuel = '';
   for (let i = 0; i < 3; i++) { const t0 = performance.now(); touchCapFuel = String(touch.run(toucher, fixtureInput()).fuelUsed); tt.push(performance.now() - t0); }
@@ -287,7 +287,7 @@ async function memory(): Promise<BoundsBenchResult['memory']> {
   const hugeSecondMs = performance.now() - t0;
   // pooled: a run over the largest pooled memory (wiped first) vs a run over a fresh small one (one page above)
   const time = async (pages: number) => {
-    const m = sb.load(await wat2wasm(`(module (import "env" "memory" (memory ${pages})) (func (export "run") (result i32) (i32.const 0)))`), { hostcalls: [], fuel: 1_000_000n, memoryPages: pages, maxDepth: 10 });
+    const m = sb.load(await wat2wasm(`(module (import "env" "memory" (memory ${pages})) (func (export "run") (result i32) (i32.const 0)))`), { hostcalls: [], fuel: 100_000_000n, memoryPages: pages, maxDepth: 10 });
     sb.run(m, fixtureInput());
     const times: number[] = [];
     for (let i = 0; i < 50; i++) { const t = performance.now(); sb.run(m, fixtureInput()); times.push((performance.now() - t) * 1000); }

@@ -15,6 +15,7 @@ import { runEnduranceBench } from './endurance.ts';
 import { runScaleBench } from './scale.ts';
 import { runConvergenceBench } from './convergence.ts';
 import { boundsRows, runBoundsBench } from './bounds.ts';
+import { runFuelBench } from './fuel.ts';
 
 const quick = process.argv.includes('--quick');
 const lines: string[] = [];
@@ -85,6 +86,18 @@ row(`inclusion proof at ${audit.bigSize.toLocaleString('en')} vs 10k entries`, `
 console.error('modules…');
 const mods = runModulesBench(quick ? 0.3 : 1);
 for (const m of mods) row(`module ${m.module}: ${m.scenario}`, `budget ${m.budget}`, `fuel ${m.fuel} = ${f(Number(m.fuel) / Number(m.budget) * 100, 1)}% (${f(m.ms, 1)} ms)`, '< budget', m.fuel < m.budget);
+
+console.error('fuel…');
+const fuel = await runFuelBench({ quick });
+row('fuel vs wall time: max/min of µs per million fuel, every module below (issue 19)', `fastest: ${fuel.fastest.module} ${f(fuel.fastest.usPerMFuel, 0)} µs/Mfuel`,
+  `slowest: ${fuel.slowest.module} ${f(fuel.slowest.usPerMFuel, 0)} µs/Mfuel = ${f(fuel.spread, 1)}×`, '≤ 4× or a stated reason', null, 'the rows marked outside carry their reason');
+row('fuel vs wall time: max/min without the rows outside for a stated reason', `fastest: ${fuel.coreFastest.module} ${f(fuel.coreFastest.usPerMFuel, 0)} µs/Mfuel`,
+  `slowest: ${fuel.coreSlowest.module} ${f(fuel.coreSlowest.usPerMFuel, 0)} µs/Mfuel = ${f(fuel.coreSpread, 1)}×`, '≤ 4×', fuel.coreSpread <= 4,
+  'cost table 3 (host/src/execute/costs.ts), calibrated by bench/calibrate.ts; the machine was shared, so the spread moves by ±1× between runs');
+for (const r of fuel.rows) {
+  row(`fuel vs wall time, ${r.group}: ${r.module}`, '—', `${f(r.usPerMFuel, 0)} µs/Mfuel (median of ${r.runs} runs; median run ${(r.medianFuel / 1e6).toFixed(2)}M fuel in ${f(r.medianUs / 1000)} ms${r.pages !== null ? `, ${r.medianPages}–${r.pages} pages` : ''})`,
+    '—', null, r.excluded ? `outside: ${r.excluded}` : '');
+}
 
 console.error('convergence…');
 const conv = await runConvergenceBench({ n: quick ? 10_000 : 100_000 });

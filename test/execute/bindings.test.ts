@@ -11,6 +11,16 @@ test('guest-sdk/assembly/env.ts is what scripts/gen-guest-bindings.ts generates 
   assert.equal(readFileSync(ENV_TS_PATH, 'utf8'), renderEnvTs(), 'stale: run tsx scripts/gen-guest-bindings.ts');
 });
 
+test('docs/ABI.md lists every hostcall with its table fuel cost', () => {
+  const doc = readFileSync(new URL('../../docs/ABI.md', import.meta.url), 'utf8');
+  for (const h of HOSTCALLS) {
+    const row = doc.split('\n').find((l) => l.startsWith(`| \`${h.name}\` |`));
+    assert.ok(row, `${h.name} has no row in docs/ABI.md §Hostcalls`);
+    const fuel = row.split('|')[4].trim().replace(/ /g, '');
+    assert.equal(fuel, `${h.cost.base}${h.cost.perByte ? `+${h.cost.perByte}/B` : ''}`, `${h.name}: docs/ABI.md says ${fuel}`);
+  }
+});
+
 test('env.ts declares every hostcall with its table signature', () => {
   const text = renderEnvTs();
   for (const h of HOSTCALLS) {

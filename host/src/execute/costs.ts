@@ -12,7 +12,7 @@ import { POOL_MAX_PAGES } from './bounds.ts';
  * Bump on ANY change to instrument.ts that can change fuel, depth or NaN behaviour, or the instrumented bytes' shape.
  * 2: custom sections are stripped before binaryen; the output carries a `kapsule.frame` section (frame size for the
  * stack budget); the walk is iterative. Fuel and depth counting are unchanged from 1.
- * 3: memory.fill on a module's own (not imported) memory has its own base cost, and a memory.grow that fails gives
+ * 3: bulk memory operations on a module's own (not imported) memory have their own base costs, and a memory.grow that fails gives
  * back all but COST_TABLE.memoryGrowFailed (cost table 3).
  */
 export const INSTRUMENTER_VERSION = 'kapsule-instrument/3 binaryen/132.0.0';
@@ -78,11 +78,12 @@ export const COST_TABLE = {
    */
   pooledInitialPage: 8_192,
   /**
-   * memory.copy / memory.fill / memory.init: base + len >> bulkBytesShift. The builtin costs 2-7 ns for 0 bytes and
-   * ~35 ns for 4 KiB, except memory.fill on a module's own (not imported) memory, which goes through a slow path
-   * (~260 ns for 0 bytes): hence fillBaseOwnMemory.
+   * memory.copy / memory.fill / memory.init: base + len >> bulkBytesShift. On an imported memory the builtin costs
+   * 2-7 ns for 0 bytes and ~35 ns for 4 KiB; on a module's own memory copy costs 7-20 ns and fill goes through a
+   * slow path (~260 ns for 0 bytes): hence the own-memory bases.
    */
   bulkBase: 8,
+  bulkBaseOwnMemory: 48,
   fillBaseOwnMemory: 800,
   bulkBytesShift: 4,
   /** AssemblyScript's trace() (env.trace): formatting up to 5 numbers into a log line (1.5-6 µs under load), plus its bytes. */

@@ -80,7 +80,8 @@ class FunctionInstrumenter {
 
   constructor(
     private readonly m: Binaryen.Module, private readonly f: Ref, private readonly name: string, private readonly imported: ReadonlySet<string>,
-    /** Base cost of memory.fill: V8's builtin is ~100× slower on a module's own memory (costs.ts). */
+    /** Base costs of memory.copy / init and of memory.fill: V8's builtins are slower on a module's own memory (costs.ts). */
+    private readonly bulkBase: number,
     private readonly fillBase: number,
   ) {}
 
@@ -376,7 +377,7 @@ class FunctionInstrumenter {
       case ID.MemoryCopy: {
         const [d, s, n] = res;
         K.MemoryCopy.setDest(e, d.e); K.MemoryCopy.setSource(e, s.e);
-        K.MemoryCopy.setSize(e, this.chargedOperand(n.e, COST_TABLE.bulkBase, 1, COST_TABLE.bulkBytesShift));
+        K.MemoryCopy.setSize(e, this.chargedOperand(n.e, this.bulkBase, 1, COST_TABLE.bulkBytesShift));
         return { e, cost: d.cost + s.cost + n.cost, br: d.br || s.br || n.br };
       }
       case ID.MemoryFill: {
@@ -388,7 +389,7 @@ class FunctionInstrumenter {
       case ID.MemoryInit: {
         const [d, o, n] = res;
         K.MemoryInit.setDest(e, d.e); K.MemoryInit.setOffset(e, o.e);
-        K.MemoryInit.setSize(e, this.chargedOperand(n.e, COST_TABLE.bulkBase, 1, COST_TABLE.bulkBytesShift));
+        K.MemoryInit.setSize(e, this.chargedOperand(n.e, this.bulkBase, 1, COST_TABLE.bulkBytesShift));
         return { e, cost: d.cost + o.cost + n.cost, br: d.br || o.br || n.br };
       }
       default:
@@ -418,6 +419,7 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
     m.addGlobalExport(G_DEPTH, EXPORT_DEPTH);
     m.addGlobalExport(G_GROW, EXPORT_GROW_FAILED);
     const n = m.getNumFunctions();
+    const bulkBase = v.ownMemory ? COST_TABLE.bulkBaseOwnMemory : COST_TABLE.bulkBase;
     const fillBase = v.ownMemory ? COST_TABLE.fillBaseOwnMemory : COST_TABLE.bulkBase;
     const imported = new Set<string>();
     for (let i = 0; i < n; i++) {
@@ -428,7 +430,7 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
       const f = m.getFunctionByIndex(i);
       const info = b.getFunctionInfo(f);
       if (info.module) continue; // imported
-      new FunctionInstrumenter(m, f, info.name, imported, fillBase).run();
+      new FunctionInstrumenter(m, f, info.name, imported, bulkBase, fillBase).run();
     }
     // The host's hostcall charge (added after the walk: host code, not metered): fuel -= amount (u32); fuel >= 0.
     m.addFunction(F_CHARGE, b.i32, b.i32, [], m.block(null, [
