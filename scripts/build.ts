@@ -4,8 +4,9 @@
  *     build/generated/unicode/, skipped when current);
  *  1. compiles every reference module modules/<name>/assembly/index.ts with asc (target `module` of
  *     asconfig.json) into build/modules/<name>.wasm — skipped when the wasm is newer than every source;
- *  2. packs each into a signed build/modules/<name>.kmod from modules/<name>/module.json, signed with the
- *     local build key build/keys/modules-build.key (generated on first build, never committed).
+ *  2. packs each into a signed build/modules/<name>.kmod from modules/<name>/module.json (checked as
+ *     `kapsule-pack module --manifest` checks it: every import declared, valid module), signed with the local build
+ *     key build/keys/modules-build.key (generated on first build, never committed).
  *  3. with --bundles, the esbuild bundles in dist/ (scripts/bundle.ts), printing each one's size.
  * Usage: tsx scripts/build.ts [--quiet] [--force] [--bundles]
  */
@@ -13,22 +14,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { writeUnicodeTables } from './gen-unicode.ts';
+import { parseModuleJson, requireComplete, type ModuleJson } from '../capsule-packer/src/manifest.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const quiet = process.argv.includes('--quiet');
 const force = process.argv.includes('--force');
 const log = (s: string) => { if (!quiet) console.log(s); };
 
-export interface ModuleJson {
-  name: string;
-  version: string;
-  hostcalls: string[];
-  fuel: number | string;
-  memoryPages: number;
-  maxDepth: number;
-  description?: string;
-  /** asc --initialMemory for this module (default: asconfig.json's 1), e.g. when its static data is larger. */
-  initialMemoryPages?: number;
+/** modules/<name>/module.json, parsed as kapsule-pack parses it (capsule-packer/src/manifest.ts). */
+function readModuleJson(name: string): ModuleJson {
+  const where = `modules/${name}/module.json`;
+  return requireComplete(parseModuleJson(readFileSync(join(root, where), 'utf8'), where), where);
 }
 
 function newestMtime(dir: string): number {
@@ -54,7 +50,6 @@ function compileModules(): string[] {
   const sdkTime = Math.max(
     existsSync(generated) ? newestMtime(generated) : 0,
     existsSync(join(root, 'guest-sdk')) ? newestMtime(join(root, 'guest-sdk')) : 0,
-    existsSync(join(root, 'modules', 'lib')) ? newestMtime(join(root, 'modules', 'lib')) : 0,
     statSync(join(root, 'asconfig.json')).mtimeMs,
   );
   const built: string[] = [];
@@ -62,7 +57,7 @@ function compileModules(): string[] {
     const wasm = join(out, `${name}.wasm`);
     const srcTime = Math.max(sdkTime, newestMtime(join(root, 'modules', name)));
     if (!force && existsSync(wasm) && statSync(wasm).mtimeMs > srcTime) { built.push(name); continue; }
-    const manifest = JSON.parse(readFileSync(join(root, 'modules', name, 'module.json'), 'utf8')) as ModuleJson;
+    const manifest = readModuleJson(name);
     const r = spawnSync(process.execPath, [
       join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join('modules', name, 'assembly', 'index.ts'),
       '--config', 'asconfig.json', '--target', 'module', '--outFile', wasm,
@@ -80,20 +75,20 @@ async function packModules(names: string[]): Promise<void> {
   const { generateIdentity } = await import('../host/src/keys.ts');
   const { loadSecretIdentity, saveIdentity } = await import('../host/src/keys-node.ts');
   const { buildModulePackage } = await import('../capsule-packer/src/build.ts');
+  const { checkModule } = await import('../capsule-packer/src/check.ts');
   const keyDir = join(root, 'build', 'keys');
   mkdirSync(keyDir, { recursive: true, mode: 0o700 });
   const keyPath = join(keyDir, 'modules-build.key');
   if (!existsSync(keyPath)) saveIdentity(generateIdentity(nativeBackend, 'ed25519', 'local module build key'), keyPath);
-  const key = loadSecretIdentity(nativeBackend, keyPath);
+  const key = loadSecretIdentity(keyPath, nativeBackend);
   for (const name of names) {
     const manifestPath = join(root, 'modules', name, 'module.json');
     if (!existsSync(manifestPath)) throw new Error(`modules/${name}/module.json is missing`);
-    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModuleJson;
+    const m = readModuleJson(name);
     const wasm = new Uint8Array(readFileSync(join(root, 'build', 'modules', `${name}.wasm`)));
-    const pkg = buildModulePackage(nativeBackend, key, {
-      name: m.name, version: m.version, wasm, hostcalls: m.hostcalls, fuel: BigInt(m.fuel),
-      memoryPages: m.memoryPages, maxDepth: m.maxDepth,
-    });
+    const spec = { name: m.name, version: m.version, wasm, hostcalls: m.hostcalls, fuel: m.fuel, memoryPages: m.memoryPages, maxDepth: m.maxDepth };
+    checkModule(wasm, spec, { label: `modules/${name}` }); // what kapsule-pack module refuses (imports vs hostcalls, validation)
+    const pkg = buildModulePackage(nativeBackend, key, spec);
     writeFileSync(join(root, 'build', 'modules', `${name}.kmod`), pkg.bytes);
     log(`packed build/modules/${name}.kmod  ${pkg.idHex}`);
   }

@@ -1,4 +1,4 @@
-import { KeySet } from "../../../lib/keyset";
+import { KeySet } from "kapsule-guest-sdk";
 
 function key(first: u8, last: u8, len: i32 = 32): Uint8Array {
   const k = new Uint8Array(len);
