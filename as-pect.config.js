@@ -17,7 +17,7 @@ const sha256 = (b) => new Uint8Array(createHash('sha256').update(b).digest());
 export default {
   // ASPECT_ENTRIES="modules/trust/assembly/__tests__/*.spec.ts" runs a subset (comma-separated globs)
   entries: process.env.ASPECT_ENTRIES ? process.env.ASPECT_ENTRIES.split(',')
-    : ['guest-sdk/assembly/__tests__/**/*.spec.ts', 'modules/*/assembly/__tests__/**/*.spec.ts'],
+    : ['guest-sdk/assembly/__tests__/**/*.spec.ts', 'modules/*/assembly/__tests__/**/*.spec.ts', 'capsule-packer/template/assembly/__tests__/**/*.spec.ts'],
   include: ['guest-sdk/assembly/__tests__/**/*.include.ts'],
   disclude: [/node_modules/],
   async instantiate(memory, createImports, instantiate, binary) {

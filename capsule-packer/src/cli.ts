@@ -3,11 +3,12 @@
  *   kapsule-pack keygen --out <file> [--sig ed25519|p256] [--name <label>] [--json]
  *   kapsule-pack module <file.wasm> --key <keyfile> (--manifest module.json | --hostcalls <a,b,...>) [--name n]
  *                [--version v] [--fuel N] [--memory-pages N] [--max-depth N] --out <file.kmod> [--json]
+ *   kapsule-pack new <name> [--dir path] [--json]
  *   kapsule-pack capsule --kind <kind> --payload <file|-> --key <keyfile> (--to <pubfile>... | --public)
  *                [--channel c] [--created-at <ms|ISO date>] [--logic <file.kmod|module-id>]
  *                [--parent <capsule-id|file.kapsule>]... [--flag key=value]... --out <file.kapsule> [--json]
  */
-import { basename, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { fromHex, toHex } from '../../host/src/bytes.ts';
 import { KapsuleError } from '../../host/src/errors.ts';
 import { nativeBackend } from '../../host/src/crypto/native.ts';
@@ -23,6 +24,7 @@ import { readInput } from '../../host/src/cli/commands/inspect.ts';
 import { buildCapsule, buildModulePackage } from './build.ts';
 import { checkModule } from './check.ts';
 import { MODULE_DEFAULTS, parseModuleJson } from './manifest.ts';
+import { scaffold } from './scaffold.ts';
 import { equalBytes } from '../../host/src/bytes.ts';
 
 const TITLE = 'make identities, signed module packages and signed, encrypted capsules';
@@ -83,7 +85,7 @@ async function moduleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
     json: {
       module_id: built.idHex, name, version: spec.version, out, bytes: built.bytes.length,
       hostcalls: [...new Set(hostcalls)].sort(), imports: checked.imports, unused_hostcalls: checked.unused, has_query: checked.hasQuery,
-      fuel: spec.fuel.toString(), memory_pages: spec.memoryPages, max_depth: spec.maxDepth,
+      fuel: spec.fuel, memory_pages: spec.memoryPages, max_depth: spec.maxDepth,
     },
     text: built.idHex,
   };
@@ -161,6 +163,27 @@ async function capsuleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
   };
 }
 
+function newCmd(io: CliIO, a: ParsedArgs): CommandResult {
+  if (a.positionals.length !== 1) usage('new expects exactly one <name>');
+  const name = a.positionals[0];
+  const dir = resolve(io.cwd, str(a, 'dir') ?? name);
+  const r = scaffold(name, dir);
+  const shown = relative(io.cwd, dir) || '.';
+  return {
+    status: 0,
+    json: { name, dir, files: r.files, dependencies: { 'kapsule-rt': r.values.rtRange, 'kapsule-guest-sdk': r.values.sdkRange } },
+    text: [
+      `created ${shown}/ (${r.files.length} files): module ${name} with run() and query(), its spec, module.json, examples`,
+      'next:',
+      `  cd ${shown} && npm install`,
+      '  npm run build        # asc → build/' + name + '.wasm',
+      '  npm test             # the as-pect specs (run() and query() on the spec world)',
+      '  npm run dev          # kapsule dev run on examples/: output, fuel, pages, writes',
+      '  npm run keygen && npm run pack    # a signed build/' + name + '.kmod',
+    ].join('\n'),
+  };
+}
+
 interface Command extends CommandSpec { run: (io: CliIO, a: ParsedArgs) => CommandResult | Promise<CommandResult> }
 
 const KEY: OptionSpec = { type: 'string', value: 'keyfile', help: 'your secret key file (signs what is made)', required: true };
@@ -197,6 +220,15 @@ export const COMMANDS: Record<string, Command> = {
       'kapsule-pack module hello.wasm --key alice.key --hostcalls get_payload,submit_capsule_result --fuel 1000000 --out hello.kmod',
     ],
     run: moduleCmd,
+  },
+  new: {
+    args: '<name>', summary: 'start a module project: AssemblyScript module, spec, module.json, build and test scripts',
+    details: 'Writes a standalone project (package.json depending on kapsule-rt and kapsule-guest-sdk, asconfig.json,\n' +
+      'assembly/index.ts with run() and query(), an as-pect spec on the spec world, module.json, examples for\n' +
+      'kapsule dev run). npm install, then npm run build, npm test, npm run dev, npm run pack.',
+    options: { dir: { type: 'string', value: 'path', help: 'where to write it (default ./<name>; must not exist or be empty)' } },
+    examples: ['kapsule-pack new hello && cd hello && npm install && npm run build && npm test'],
+    run: newCmd,
   },
   capsule: {
     summary: 'make a signed capsule, encrypted to its recipients (--to) or public (--public)',
