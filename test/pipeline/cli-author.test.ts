@@ -134,9 +134,10 @@ writeFileSync(join(d, 'hello.txt'), 'hello');
 test('kapsule dev run: the fixture\'s capsule, parents, children, trust, balances and kv; output, fuel, pages, logs, writes', async () => {
   const r = await run(kapsule, d, ['dev', 'run', 'probe.wasm', '--payload', 'hello.txt', '--state', 'fixture.json']);
   assert.equal(r.code, 0, JSON.stringify(r.json));
-  assert.equal(r.json.output, 'post|general|1700000000000|wasm|2|root|1|comment|750000|1000|hi|yes|deleted|750001|1005');
+  assert.equal(r.json.result, 'post|general|1700000000000|wasm|2|root|1|comment|750000|1000|hi|yes|deleted|750001|1005');
+  assert.equal(r.json.result_encoding, 'text');
   assert.deepEqual(r.json.logs, ['probe post hello 1700000000000 32']);
-  assert.ok(r.json.fuel_used > 0);
+  assert.ok(r.json.fuel > 0 && r.json.fuel < r.json.fuel_budget);
   assert.ok(r.json.memory_pages >= 1 && r.json.memory_pages <= r.json.memory_pages_cap);
   assert.deepEqual(r.json.writes.trust, { [h('55')]: 750001 });
   assert.deepEqual(r.json.writes.balances, { [h('66')]: 1005 });
@@ -145,9 +146,9 @@ test('kapsule dev run: the fixture\'s capsule, parents, children, trust, balance
   assert.equal(r.json.module.limits_from, "the hostcalls it imports, the host's ceilings");
   // flags override the fixture's capsule; the same fuel for the same input
   const again = await run(kapsule, d, ['dev', 'run', 'probe.wasm', '--payload', 'hello.txt', '--state', 'fixture.json', '--kind', 'note', '--channel', 'x', '--created-at', '5']);
-  assert.match(again.json.output, /^note\|x\|5\|wasm\|/);
+  assert.match(again.json.result, /^note\|x\|5\|wasm\|/);
   const same = await run(kapsule, d, ['dev', 'run', 'probe.wasm', '--payload', 'hello.txt', '--state', 'fixture.json']);
-  assert.equal(same.json.fuel_used, r.json.fuel_used);
+  assert.equal(same.json.fuel, r.json.fuel);
   assert.equal(same.json.transcript_hash, r.json.transcript_hash);
 });
 
@@ -155,7 +156,7 @@ test('kapsule dev run: a run out of fuel fails with the fuel used; bad fixtures 
   const r = await run(kapsule, d, ['dev', 'run', 'probe.wasm', '--payload', 'hello.txt', '--state', 'fixture.json', '--fuel', '2000']);
   assert.equal(r.code, 1);
   assert.equal(r.json.error.code, 'OUT_OF_FUEL');
-  assert.equal(r.json.fuel_used, 2000);
+  assert.equal(r.json.fuel, 2000);
   writeFileSync(join(d, 'badfix.json'), JSON.stringify({ trusts: {} }));
   const bad = await run(kapsule, d, ['dev', 'run', 'probe.wasm', '--kind', 'post', '--state', 'badfix.json']);
   assert.equal(bad.code, 2);
@@ -175,11 +176,11 @@ test('kapsule dev run on a .kmod: its signed limits and module id; --query runs 
   assert.equal(r.json.module.source, 'kmod');
   assert.equal(r.json.module.fuel, 12345678);
   assert.equal(r.json.now, 1767247200000);
-  assert.equal(r.json.output_json.ok, false, 'rank refuses a query without input, as a normal result');
+  assert.equal(r.json.result.ok, false, 'rank refuses a query without input, as a normal result');
   writeFileSync(join(d, 'q.json'), '{"op":"trending","channel":"general"}');
   const q = await run(kapsule, d, ['dev', 'run', 'rank.kmod', '--query', '--payload', 'q.json', '--now', '1767247200000']);
-  assert.equal(q.json.output_json.ok, true);
-  assert.deepEqual(q.json.output_json.posts, []);
+  assert.equal(q.json.result.ok, true);
+  assert.deepEqual(q.json.result.posts, []);
   const limits = await run(kapsule, d, ['dev', 'run', 'rank.kmod', '--query', '--fuel', '5']);
   assert.equal(limits.code, 2, 'a .kmod runs with its signed manifest');
 });

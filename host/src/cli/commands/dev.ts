@@ -2,7 +2,9 @@
  * `kapsule dev run <file.wasm|file.kmod>`: a module on a payload, once, in the real sandbox (binaryen's
  * instrumentation, the fuel, memory and depth bounds, the real hostcalls) over an in-memory state from a fixture
  * (host/src/dev.ts) — no keys, no capsule files, no store. Prints the output, the fuel used, the memory pages reached,
- * the logs and every write, so an author can size a manifest before packing.
+ * the logs and every write, so an author can size a manifest before packing. `--json`: `result` and
+ * `result_encoding` and `fuel` (used) as `kapsule run` gives them, plus `fuel_budget`, `memory_pages` (reached),
+ * `memory_pages_cap`, `logs`, `writes` ({kv, trust, balances}) and `transcript_hash`.
  */
 import { basename } from 'node:path';
 import { KapsuleError } from '../../errors.ts';
@@ -19,6 +21,7 @@ import { MODULE_DEFAULTS, parseModuleJson } from '../../../../capsule-packer/src
 import { bool, bigint, int, list, str, usage, type ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 import { readInput } from './inspect.ts';
+import { decodeForDisplay } from '../describe.ts';
 
 const WASM_MAGIC = Uint8Array.of(0, 0x61, 0x73, 0x6d);
 const HEX32 = /^[0-9a-f]{64}$/;
@@ -80,10 +83,6 @@ function loadModule(io: CliIO, a: ParsedArgs, b: CryptoBackend, path: string): M
 
 const dec = new TextDecoder('utf-8', { fatal: true });
 function asText(b: Uint8Array): string | null { try { return dec.decode(b); } catch { return null; } }
-function asJson(t: string | null): unknown {
-  if (t === null) return undefined;
-  try { return JSON.parse(t); } catch { return undefined; }
-}
 
 function writesJson(o: ExecOutcome) {
   return {
@@ -144,20 +143,21 @@ export async function devRunCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
     if (!(e instanceof KapsuleError) || e.code === 'USAGE') throw e;
     const used = e.details?.fuelUsed as bigint | undefined;
     return {
-      status: 1, error: e, json: { entry, module: moduleJson, ...(used !== undefined ? { fuel_used: used } : {}) },
+      status: 1, error: e, json: { entry, module: moduleJson, ...(used !== undefined ? { fuel: used } : {}) },
       text: `${entry} of ${mod.name} failed: ${e.code}${used !== undefined ? ` after ${n(used)} fuel` : ''}`,
     };
   }
   const o = r.outcome;
   const eff = r.module.limits;
   const outText = asText(o.output);
+  const shown = decodeForDisplay(o.output);
   const writes = writesJson(o);
   const json = {
     entry, module: moduleJson,
     effective_limits: { fuel: eff.fuel, memory_pages: eff.memoryPages, max_depth: eff.maxDepth },
     ...(entry === 'run' ? { capsule: { id: toHex(r.input.capsule!.id), kind: r.input.capsule!.kind, created_at: r.input.capsule!.createdAt } } : { now: r.input.context.now }),
-    output: outText, output_hex: outText === null ? toHex(o.output) : undefined, output_json: asJson(outText),
-    fuel_used: o.fuelUsed, fuel_budget: eff.fuel, memory_pages: o.memoryPages, memory_pages_cap: eff.memoryPages,
+    result: shown.value, result_encoding: shown.encoding,
+    fuel: o.fuelUsed, fuel_budget: eff.fuel, memory_pages: o.memoryPages, memory_pages_cap: eff.memoryPages,
     logs: o.logs, writes, transcript_hash: toHex(o.transcriptHash),
   };
   const pct = (x: bigint, of: bigint) => (of > 0n ? ` (${(Number((x * 10000n) / of) / 100).toFixed(2)} %)` : '');
