@@ -2,7 +2,8 @@
  * The Node entry point (`kapsule-rt/node`; `dist/kapsule-rt.node.mjs` is this file bundled): everything of the
  * portable API (./index.ts) plus what needs Node — `openRuntime({ db, identity, policy })` on an embedded SQLite file
  * with the native crypto fast path and binaryen's instrumenter, `SqliteStore`, `nativeBackend`, `Sandbox`, key files,
- * the precheck worker pool, and `checkModule` with instrumentation (what `kapsule-pack module` checks).
+ * the precheck worker pool, a run in a worker thread with a wall-clock backstop (`runInWorker`), and `checkModule`
+ * with instrumentation (what `kapsule-pack module` checks).
  * Import the portable core (`kapsule-rt`, ./index.ts) instead when you bring your own store or run in a browser.
  */
 import { nativeBackend } from './crypto/native.ts';
@@ -23,6 +24,7 @@ export { nativeBackend } from './crypto/native.ts';
 export { Sandbox } from './execute/index.ts';
 export { loadSecretIdentity, loadPublicIdentity, saveIdentity } from './keys-node.ts';
 export { PrecheckPool, defaultWorkers, type PrecheckPoolOptions, type PrecheckJob } from './verify/pool.ts';
+export { runInWorker, runManyInWorker, type WorkerRunRequest } from './execute/worker.ts';
 
 /**
  * `checkModule` of the portable API with binaryen's instrumenter by default: the module is validated, instrumented

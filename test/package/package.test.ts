@@ -214,10 +214,14 @@ console.log(JSON.stringify({ ok: true, stored: results.length, resolved: import.
   for (const u of [r.resolved, r.node]) assert.ok(u.startsWith(`file://${app}/node_modules/kapsule-rt/lib/`), u);
 });
 
-test('kapsule ingest --workers 2 starts its workers from the installed package', () => {
+test('worker threads start from the installed package: ingest --workers 2, and a CLI job (sync import)', () => {
   const r = json(ok(node([kapsuleBin, 'ingest', ...[0, 1, 2, 3, 4, 5].map((i) => `c${i}.kapsule`), '--key', 'device.key', '--db', 'w.db', '--workers', '2', '--json'], app), 'ingest --workers 2'));
   assert.deepEqual(r.summary.worker_backends, ['native', 'native']);
   assert.deepEqual(r.summary.counts, { stored: 6 });
+  // run as a process, sync import runs in a job worker (cli/jobs.js)
+  ok(node([kapsuleBin, 'sync', 'export', '--db', 'w.db', '--out', 'all.ksnap'], app), 'sync export');
+  const imported = json(ok(node([kapsuleBin, 'sync', 'import', 'all.ksnap', '--db', 'copy.db', '--key', 'device.key', '--json'], app), 'sync import'));
+  assert.deepEqual(imported.capsules, { stored: 6 });
 });
 
 test('TypeScript files type-check against the published declarations (tsc --noEmit)', () => {
@@ -276,6 +280,22 @@ test('a scaffolded module builds against the installed SDK, passes its spec, pac
   const devKmod = json(ok(node([kapsuleBin, 'dev', 'run', 'build/hello.kmod', '--kind', 'note', '--payload', 'examples/note.json', '--json'], hello), 'dev run .kmod'));
   assert.deepEqual(devKmod.result, { ok: true, author_notes: 1, total: 1 });
   assert.equal(devKmod.module.id, packed.module_id);
+  // the sandbox worker (runInWorker: a run with a wall-clock backstop) starts from the package too
+  writeFileSync(join(hello, 'worker.mjs'), `
+import { readFileSync } from 'node:fs';
+import { Sandbox, runInWorker, devInput, parseModuleJson, nativeBackend, utf8 } from 'kapsule-rt/node';
+const wasm = new Uint8Array(readFileSync('build/hello.wasm'));
+const m = parseModuleJson(readFileSync('module.json', 'utf8'));
+const limits = { hostcalls: m.hostcalls, fuel: m.fuel, memoryPages: m.memoryPages, maxDepth: m.maxDepth };
+const sb = new Sandbox({ sha256: (b) => nativeBackend.sha256(b) });
+const mod = sb.load(wasm, limits);
+const input = devInput({ entry: 'run', payload: utf8.encode('{"text":"w"}'), capsule: { kind: 'note' } });
+const here = sb.run(mod, input);
+const there = await runInWorker({ wasm, limits, input, timeoutMs: 30000, compiled: sb.compiledModule(mod) });
+console.log(JSON.stringify({ same: Buffer.compare(here.output, there.output) === 0 && here.fuelUsed === there.fuelUsed, output: utf8.decode(there.output) }));
+`);
+  const w = json(ok(node(['worker.mjs'], hello), 'runInWorker'));
+  assert.deepEqual(w, { same: true, output: '{"ok":true,"author_notes":1,"total":1}' });
   // through a real store: module add, two capsules, run, query
   ok(node([packBin, 'keygen', '--out', 'device.key'], hello), 'device keygen');
   ok(node([kapsuleBin, 'module', 'add', 'build/hello.kmod', '--db', 'store.db'], hello), 'module add');
