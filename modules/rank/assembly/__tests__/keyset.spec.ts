@@ -7,7 +7,7 @@ function key(first: u8, last: u8, len: i32 = 32): Uint8Array {
   return k;
 }
 
-describe("KeySet (distinct keys without per-key allocation; modules/lib/keyset.ts)", () => {
+describe("KeySet (distinct keys without per-key allocation; kapsule-guest-sdk/assembly/keyset.ts)", () => {
   it("counts each key once", () => {
     const s = new KeySet();
     s.reset(4);
