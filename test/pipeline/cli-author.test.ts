@@ -164,6 +164,9 @@ test('kapsule dev run: a run out of fuel fails with the fuel used; bad fixtures 
   const noKind = await run(kapsule, d, ['dev', 'run', 'probe.wasm']);
   assert.equal(noKind.code, 2);
   assert.match(noKind.json.error.message, /needs a kind/);
+  const typo = await run(kapsule, d, ['dev', 'run', 'rank.wasm', '--query', '--hostcalls', [...rankImports, 'get_ballance'].join(',')]);
+  assert.equal(typo.code, 1, 'dev run refuses what kapsule-pack module refuses');
+  assert.deepEqual(typo.json.error.details.unknownHostcalls, [{ name: 'get_ballance', suggestion: 'get_balance' }]);
   const noQuery = await run(kapsule, d, ['dev', 'run', 'probe.wasm', '--query']);
   assert.equal(noQuery.code, 2);
   assert.match(noQuery.json.error.message, /no "query" entry point/);

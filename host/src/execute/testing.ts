@@ -3,7 +3,7 @@
  * test/execute/*.test.ts, and the host side of the as-pect spec world — `guestTestImports`, which an as-pect config
  * wires into every spec module so that the guest SDK runs against the real hostcall implementation, not a mock of the
  * ABI (this repo's as-pect.config.js, and the one `kapsule-pack new` writes into a module project). Not used by the
- * runtime.
+ * pipeline; `kapsule dev run` (host/src/dev.ts) builds its in-memory state with `memoryState`.
  */
 import { toHex } from '../bytes.ts';
 import { HostEnv, Transcript, type RunState } from './hostcalls/impl.ts';

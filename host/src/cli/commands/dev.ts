@@ -18,6 +18,7 @@ import { DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING } from '../../execut
 import type { ExecOutcome, ModuleManifestLimits } from '../../execute/types.ts';
 import { devRun, parseStateFixture, type DevRunOptions } from '../../dev.ts';
 import { MODULE_DEFAULTS, parseModuleJson } from '../../../../capsule-packer/src/manifest.ts';
+import { checkModule } from '../../../../capsule-packer/src/check.ts';
 import { bool, bigint, int, list, str, usage, type ParsedArgs } from '../args.ts';
 import type { CliIO, CommandResult } from '../io.ts';
 import { readInput } from './inspect.ts';
@@ -73,6 +74,8 @@ function loadModule(io: CliIO, a: ParsedArgs, b: CryptoBackend, path: string): M
     memoryPages: int(a, 'memory-pages', 1, 65536) ?? DEFAULT_MEMORY_PAGES_CEILING,
     maxDepth: int(a, 'max-depth', 1, 1_000_000) ?? MODULE_DEFAULTS.maxDepth,
   };
+  // declared hostcalls are checked as kapsule-pack module checks them (an unknown name, an undeclared import)
+  if (m !== null || hostcallsFlag !== undefined) checkModule(bytes, limits, { label: path });
   return {
     source: 'wasm', wasm: bytes, limits, id: toHex(b.sha256(bytes)),
     name: m?.name ?? basename(path).replace(/\.wasm$/, ''),
