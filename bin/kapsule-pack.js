@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// Thin launcher: runs the TypeScript CLI through tsx (a bundled single-file CLI is built by `npm run build`).
-import { register } from 'tsx/esm/api';
-import { register as registerHook } from 'node:module';
-register();
-registerHook('../scripts/loader/binaryen-as-is.mjs', import.meta.url);
-const { runBin } = await import('../host/src/cli/bin.ts');
+// The `kapsule-pack` bin: runs the compiled CLI under lib/ with plain node (in a clone: the sources, see kapsule.js).
+import { existsSync } from 'node:fs';
+
+const dev = new URL('../scripts/loader/dev-bin.mjs', import.meta.url);
+const { runBin } = await import(existsSync(dev) ? dev.href : '../lib/host/src/cli/bin.js');
 await runBin('kapsule-pack');

@@ -6,8 +6,9 @@
  *     asconfig.json, or of the module's own asconfig.json extending it) into build/modules/<name>.wasm — skipped
  *     when the wasm is newer than every source — and likewise the test corpus's library modules
  *     test/corpus/modules/<name> into build/test-modules/, after applying patches/*.json to the libraries;
- *  2. packs each into a signed <name>.kmod from its module.json, signed with the local build key
- *     build/keys/modules-build.key (generated on first build, never committed).
+ *  2. packs each into a signed <name>.kmod from its module.json (checked as `kapsule-pack module --manifest` checks
+ *     it: every import declared, valid module), signed with the local build key build/keys/modules-build.key
+ *     (generated on first build, never committed).
  *  3. with --bundles, the esbuild bundles in dist/ (scripts/bundle.ts), printing each one's size.
  * Usage: tsx scripts/build.ts [--quiet] [--force] [--bundles]
  */
@@ -15,22 +16,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { writeUnicodeTables } from './gen-unicode.ts';
+import { parseModuleJson, requireComplete, type ModuleJson } from '../capsule-packer/src/manifest.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const quiet = process.argv.includes('--quiet');
 const force = process.argv.includes('--force');
 const log = (s: string) => { if (!quiet) console.log(s); };
 
-export interface ModuleJson {
-  name: string;
-  version: string;
-  hostcalls: string[];
-  fuel: number | string;
-  memoryPages: number;
-  maxDepth: number;
-  description?: string;
-  /** asc --initialMemory for this module (default: asconfig.json's 1), e.g. when its static data is larger. */
-  initialMemoryPages?: number;
+/** <module dir>/module.json, parsed as kapsule-pack parses it (capsule-packer/src/manifest.ts). */
+function readModuleJson(dir: string): ModuleJson {
+  const where = join(dir, 'module.json');
+  return requireComplete(parseModuleJson(readFileSync(join(root, where), 'utf8'), where), where);
 }
 
 function newestMtime(dir: string): number {
@@ -90,7 +86,6 @@ function compileModules(): ModuleDir[] {
   const sdkTime = Math.max(
     existsSync(generated) ? newestMtime(generated) : 0,
     existsSync(join(root, 'guest-sdk')) ? newestMtime(join(root, 'guest-sdk')) : 0,
-    existsSync(join(root, 'modules', 'lib')) ? newestMtime(join(root, 'modules', 'lib')) : 0,
     existsSync(join(root, 'patches')) ? newestMtime(join(root, 'patches')) : 0,
     statSync(join(root, 'asconfig.json')).mtimeMs,
   );
@@ -100,7 +95,7 @@ function compileModules(): ModuleDir[] {
     const wasm = join(root, m.out, `${m.name}.wasm`);
     const srcTime = Math.max(sdkTime, newestMtime(join(root, m.src)));
     if (!force && existsSync(wasm) && statSync(wasm).mtimeMs > srcTime) { built.push(m); continue; }
-    const manifest = JSON.parse(readFileSync(join(root, m.src, 'module.json'), 'utf8')) as ModuleJson;
+    const manifest = readModuleJson(m.src);
     // a module's own asconfig.json (extending the shared one) sets its runtime, transforms or memory
     const own = join(m.src, 'asconfig.json');
     const r = spawnSync(process.execPath, [
@@ -120,20 +115,18 @@ async function packModules(mods: ModuleDir[]): Promise<void> {
   const { generateIdentity } = await import('../host/src/keys.ts');
   const { loadSecretIdentity, saveIdentity } = await import('../host/src/keys-node.ts');
   const { buildModulePackage } = await import('../capsule-packer/src/build.ts');
+  const { checkModule } = await import('../capsule-packer/src/check.ts');
   const keyDir = join(root, 'build', 'keys');
   mkdirSync(keyDir, { recursive: true, mode: 0o700 });
   const keyPath = join(keyDir, 'modules-build.key');
   if (!existsSync(keyPath)) saveIdentity(generateIdentity(nativeBackend, 'ed25519', 'local module build key'), keyPath);
-  const key = loadSecretIdentity(nativeBackend, keyPath);
+  const key = loadSecretIdentity(keyPath, nativeBackend);
   for (const mod of mods) {
-    const manifestPath = join(root, mod.src, 'module.json');
-    if (!existsSync(manifestPath)) throw new Error(`${mod.src}/module.json is missing`);
-    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModuleJson;
+    const m = readModuleJson(mod.src);
     const wasm = new Uint8Array(readFileSync(join(root, mod.out, `${mod.name}.wasm`)));
-    const pkg = buildModulePackage(nativeBackend, key, {
-      name: m.name, version: m.version, wasm, hostcalls: m.hostcalls, fuel: BigInt(m.fuel),
-      memoryPages: m.memoryPages, maxDepth: m.maxDepth,
-    });
+    const spec = { name: m.name, version: m.version, wasm, hostcalls: m.hostcalls, fuel: m.fuel, memoryPages: m.memoryPages, maxDepth: m.maxDepth };
+    checkModule(wasm, spec, { label: mod.src }); // what kapsule-pack module refuses (imports vs hostcalls, validation)
+    const pkg = buildModulePackage(nativeBackend, key, spec);
     writeFileSync(join(root, mod.out, `${mod.name}.kmod`), pkg.bytes);
     log(`packed ${join(mod.out, `${mod.name}.kmod`)}  ${pkg.idHex}`);
   }

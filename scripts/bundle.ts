@@ -1,9 +1,9 @@
 /**
  * The esbuild bundles (`npm run build:bundles`, or `scripts/build.ts --bundles`), each one ES module file:
  *   dist/kapsule.mjs, dist/kapsule-pack.mjs  the two CLIs for Node 20 (run with plain `node`, no tsx)
- *   dist/kapsule-rt.node.mjs                 the library for Node and Electron's main process: the portable API
- *                                            (host/src/index.ts) plus openRuntime, SqliteStore, nativeBackend,
- *                                            Sandbox (binaryen) from host/src/node.ts
+ *   dist/kapsule-rt.node.mjs                 the library for Node and Electron's main process: host/src/node.ts (the
+ *                                            portable API plus openRuntime, SqliteStore, nativeBackend, Sandbox,
+ *                                            key files, PrecheckPool), the same surface as the package's `./node`
  *   dist/kapsule-precheck-worker.mjs         worker thread of PrecheckPool (verify + decrypt ahead of the pipeline)
  *   dist/kapsule-rt.browser.mjs              the portable core only (host/src/index.ts), minified, platform browser
  * Node bundles keep `better-sqlite3` (native) and `binaryen` (15 MB of JS + wasm) external: both resolve from the
@@ -73,18 +73,7 @@ export async function bundleAll(outDir = join(root, 'dist')): Promise<BundleInfo
   out.push(await one('kapsule-pack.mjs', { ...nodeOpts, stdin: cliEntry('kapsule-pack'), banner: { js: `#!/usr/bin/env node\n${NODE_BANNER}` } }, outDir));
   out.push(await one('kapsule-rt.node.mjs', {
     ...nodeOpts,
-    stdin: {
-      contents: [
-        "export * from './host/src/index.ts';",
-        "export { openRuntime, type OpenRuntimeOptions } from './host/src/node.ts';",
-        "export { SqliteStore, type SqliteOptions } from './host/src/store/sqlite.ts';",
-        "export { nativeBackend } from './host/src/crypto/native.ts';",
-        "export { Sandbox } from './host/src/execute/index.ts';",
-        "export { loadSecretIdentity, loadPublicIdentity, saveIdentity } from './host/src/keys-node.ts';",
-        "export { PrecheckPool, defaultWorkers } from './host/src/verify/pool.ts';",
-      ].join('\n'),
-      resolveDir: root, sourcefile: 'kapsule-rt.node-entry.ts', loader: 'ts',
-    },
+    entryPoints: [join(root, 'host/src/node.ts')],
   }, outDir));
   // the precheck pool's worker (`kapsule ingest --workers`, PrecheckPool): found beside the bundle that spawns it
   out.push(await one('kapsule-precheck-worker.mjs', { ...nodeOpts, entryPoints: [join(root, 'host/src/verify/pool-worker.ts')] }, outDir));

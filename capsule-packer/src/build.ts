@@ -100,7 +100,13 @@ export interface ModuleSpec {
   maxDepth: number;
 }
 
-export function buildModulePackage(b: CryptoBackend, author: SecretIdentity, spec: ModuleSpec): { bytes: Uint8Array; id: Uint8Array; idHex: string } {
+export interface BuiltModulePackage { bytes: Uint8Array; id: Uint8Array; idHex: string }
+
+/**
+ * Signs a module package (.kmod) as given: it does not look at the wasm. `checkModule` (check.ts) first refuses what
+ * a host would (kapsule-pack module runs both).
+ */
+export function buildModulePackage(b: CryptoBackend, author: SecretIdentity, spec: ModuleSpec): BuiltModulePackage {
   const hostcalls = [...new Set(spec.hostcalls)].sort();
   const manifest: ModuleManifest = {
     sigAlg: author.sigAlg, author: author.sigPublic, name: spec.name, version: spec.version,

@@ -1,13 +1,14 @@
 /**
  * `kapsule-pack` — for producers: identities, signed module packages, signed and encrypted capsules.
  *   kapsule-pack keygen --out <file> [--sig ed25519|p256] [--name <label>] [--json]
- *   kapsule-pack module <file.wasm> --key <keyfile> --hostcalls <a,b,...> [--name n] [--version v]
- *                [--fuel N] [--memory-pages N] [--max-depth N] --out <file.kmod> [--json]
+ *   kapsule-pack module <file.wasm> --key <keyfile> (--manifest module.json | --hostcalls <a,b,...>) [--name n]
+ *                [--version v] [--fuel N] [--memory-pages N] [--max-depth N] --out <file.kmod> [--json]
+ *   kapsule-pack new <name> [--dir path] [--json]
  *   kapsule-pack capsule --kind <kind> --payload <file|-> --key <keyfile> (--to <pubfile>... | --public)
  *                [--channel c] [--created-at <ms|ISO date>] [--logic <file.kmod|module-id>]
  *                [--parent <capsule-id|file.kapsule>]... [--flag key=value]... --out <file.kapsule> [--json]
  */
-import { basename, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { fromHex, toHex } from '../../host/src/bytes.ts';
 import { KapsuleError } from '../../host/src/errors.ts';
 import { nativeBackend } from '../../host/src/crypto/native.ts';
@@ -22,16 +23,15 @@ import { commandHelp, flagsOf, overview, wantsHelp, type CommandSpec, type Optio
 import { processIO, runCommand, type CliIO, type CommandResult } from '../../host/src/cli/io.ts';
 import { readInput } from '../../host/src/cli/commands/inspect.ts';
 import { buildCapsule, buildModulePackage } from './build.ts';
+import { checkModule } from './check.ts';
+import { MODULE_DEFAULTS, parseModuleJson } from './manifest.ts';
+import { scaffold } from './scaffold.ts';
 import { equalBytes } from '../../host/src/bytes.ts';
 
 const TITLE = 'make identities, signed module packages and signed, encrypted capsules';
 const EXIT = 'exit status: 0 success, 1 failed, 2 usage error';
 
 const b = nativeBackend;
-/** 100M fuel: ~30 ms of work at the calibrated rate (docs/ABI.md §Sizing a module); `kapsule dev run` measures a module's need. */
-const DEFAULT_FUEL = 100_000_000n;
-const DEFAULT_PAGES = 16;
-const DEFAULT_DEPTH = 1024;
 
 function keygen(io: CliIO, a: ParsedArgs): CommandResult {
   if (a.positionals.length) usage('keygen takes no positional arguments');
@@ -51,25 +51,45 @@ function keygen(io: CliIO, a: ParsedArgs): CommandResult {
   };
 }
 
-function moduleCmd(io: CliIO, a: ParsedArgs): CommandResult {
+/**
+ * Reads the wasm and its manifest (`--manifest module.json`, flags override it), checks the module as a host would
+ * (check.ts: every import against the declared hostcalls, unknown names, validation, instrumentation) and signs it.
+ */
+async function moduleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
   if (a.positionals.length !== 1) usage('module expects exactly one <file.wasm>');
   const wasmPath = a.positionals[0];
   const wasm = readInput(io, wasmPath);
   if (!(wasm.length >= 8 && wasm[0] === 0 && wasm[1] === 0x61 && wasm[2] === 0x73 && wasm[3] === 0x6d)) {
     throw new KapsuleError('MODULE_INVALID', 'pack', `${wasmPath} is not a WebAssembly binary (no \\0asm magic)`);
   }
-  const key = loadSecretIdentity(b, resolve(io.cwd, req(a, 'key')));
-  const hostcalls = req(a, 'hostcalls').split(',').map((s) => s.trim()).filter(Boolean);
-  const name = str(a, 'name') ?? basename(wasmPath).replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9_-]/g, '_');
-  const built = buildModulePackage(b, key, {
-    name, version: str(a, 'version') ?? '0.1.0', wasm, hostcalls,
-    fuel: bigint(a, 'fuel', BigInt(COST_TABLE.runBase), 1n << 62n) ?? DEFAULT_FUEL, // below a run's start charge, no run could start
-    memoryPages: int(a, 'memory-pages', 1, 65536) ?? DEFAULT_PAGES,
-    maxDepth: int(a, 'max-depth', 1, 1_000_000) ?? DEFAULT_DEPTH,
-  });
+  const manifestPath = str(a, 'manifest');
+  const m = manifestPath !== undefined ? parseModuleJson(new TextDecoder().decode(readInput(io, manifestPath)), manifestPath) : {};
+  const flagHostcalls = str(a, 'hostcalls');
+  if (flagHostcalls === undefined && m.hostcalls === undefined) usage('give the hostcalls the module may import: --manifest module.json or --hostcalls a,b,...');
+  const hostcalls = flagHostcalls !== undefined ? flagHostcalls.split(',').map((x) => x.trim()).filter(Boolean) : m.hostcalls!;
+  const name = str(a, 'name') ?? m.name ?? basename(wasmPath).replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9_-]/g, '_');
+  const spec = {
+    name, version: str(a, 'version') ?? m.version ?? MODULE_DEFAULTS.version, wasm, hostcalls,
+    fuel: bigint(a, 'fuel', BigInt(COST_TABLE.runBase), 1n << 62n) ?? m.fuel ?? MODULE_DEFAULTS.fuel, // below a run's start charge, no run could start
+    memoryPages: int(a, 'memory-pages', 1, 65536) ?? m.memoryPages ?? MODULE_DEFAULTS.memoryPages,
+    maxDepth: int(a, 'max-depth', 1, 1_000_000) ?? m.maxDepth ?? MODULE_DEFAULTS.maxDepth,
+  };
+  const key = loadSecretIdentity(resolve(io.cwd, req(a, 'key')), b);
   const out = resolve(io.cwd, req(a, 'out'));
+  const { instrument } = await import('../../host/src/execute/instrument.ts');
+  const checked = checkModule(wasm, spec, { instrumenter: instrument, label: wasmPath });
+  const built = buildModulePackage(b, key, spec);
   writeFileAtomic(out, built.bytes, 'pack');
-  return { status: 0, json: { module_id: built.idHex, name, out, bytes: built.bytes.length }, text: built.idHex };
+  if (checked.unused.length && !bool(a, 'json')) io.err(`note: ${name} declares hostcalls it does not import: ${checked.unused.join(', ')}\n`);
+  return {
+    status: 0,
+    json: {
+      module_id: built.idHex, name, version: spec.version, out, bytes: built.bytes.length,
+      hostcalls: [...new Set(hostcalls)].sort(), imports: checked.imports, unused_hostcalls: checked.unused, has_query: checked.hasQuery,
+      fuel: spec.fuel, memory_pages: spec.memoryPages, max_depth: spec.maxDepth,
+    },
+    text: built.idHex,
+  };
 }
 
 function parseCreatedAt(v: string | undefined): bigint {
@@ -94,7 +114,7 @@ function parseParent(io: CliIO, v: string): { id: Uint8Array; createdAt: bigint 
 async function capsuleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
   if (a.positionals.length) usage('capsule takes no positional arguments (use --payload)');
   const kind = req(a, 'kind');
-  const key = loadSecretIdentity(b, resolve(io.cwd, req(a, 'key')));
+  const key = loadSecretIdentity(resolve(io.cwd, req(a, 'key')), b);
   const tos = list(a, 'to');
   const isPublic = bool(a, 'public');
   if (isPublic && tos.length) usage('--public and --to are mutually exclusive');
@@ -144,6 +164,27 @@ async function capsuleCmd(io: CliIO, a: ParsedArgs): Promise<CommandResult> {
   };
 }
 
+function newCmd(io: CliIO, a: ParsedArgs): CommandResult {
+  if (a.positionals.length !== 1) usage('new expects exactly one <name>');
+  const name = a.positionals[0];
+  const dir = resolve(io.cwd, str(a, 'dir') ?? name);
+  const r = scaffold(name, dir);
+  const shown = relative(io.cwd, dir) || '.';
+  return {
+    status: 0,
+    json: { name, dir, files: r.files, dependencies: { 'kapsule-rt': r.values.rtRange, 'kapsule-guest-sdk': r.values.sdkRange } },
+    text: [
+      `created ${shown}/ (${r.files.length} files): module ${name} with run() and query(), its spec, module.json, examples`,
+      'next:',
+      `  cd ${shown} && npm install`,
+      '  npm run build        # asc → build/' + name + '.wasm',
+      '  npm test             # the as-pect specs (run() and query() on the spec world)',
+      '  npm run dev          # kapsule dev run on examples/: output, fuel, pages, writes',
+      '  npm run keygen && npm run pack    # a signed build/' + name + '.kmod',
+    ].join('\n'),
+  };
+}
+
 interface Command extends CommandSpec { run: (io: CliIO, a: ParsedArgs) => CommandResult | Promise<CommandResult> }
 
 const KEY: OptionSpec = { type: 'string', value: 'keyfile', help: 'your secret key file (signs what is made)', required: true };
@@ -164,16 +205,31 @@ export const COMMANDS: Record<string, Command> = {
   module: {
     args: '<file.wasm>', summary: 'sign a WebAssembly module with its manifest (hostcalls, fuel, memory, depth) into a .kmod',
     options: {
-      key: KEY, hostcalls: { type: 'string', value: 'a,b,...', help: 'the hostcalls the module may import', required: true },
-      name: { type: 'string', value: 'n', help: 'module name (default: the file name)' },
-      version: { type: 'string', value: 'v', help: 'module version (default 0.1.0)' },
-      fuel: { type: 'string', value: 'N', help: `fuel budget per run (default ${DEFAULT_FUEL})` },
-      'memory-pages': { type: 'string', value: 'N', help: `memory cap in 64 KiB pages (default ${DEFAULT_PAGES})` },
-      'max-depth': { type: 'string', value: 'N', help: `call depth cap (default ${DEFAULT_DEPTH})` },
+      key: KEY,
+      manifest: { type: 'string', value: 'module.json', help: 'the manifest: name, version, hostcalls, fuel, memoryPages, maxDepth (flags override it)' },
+      hostcalls: { type: 'string', value: 'a,b,...', help: 'the hostcalls the module may import (required without --manifest)' },
+      name: { type: 'string', value: 'n', help: 'module name (default: the manifest\'s, else the file name)' },
+      version: { type: 'string', value: 'v', help: `module version (default ${MODULE_DEFAULTS.version})` },
+      fuel: { type: 'string', value: 'N', help: `fuel budget per run (default ${MODULE_DEFAULTS.fuel})` },
+      'memory-pages': { type: 'string', value: 'N', help: `memory cap in 64 KiB pages (default ${MODULE_DEFAULTS.memoryPages})` },
+      'max-depth': { type: 'string', value: 'N', help: `call depth cap (default ${MODULE_DEFAULTS.maxDepth})` },
       out: OUT,
     },
-    examples: ['kapsule-pack module build/modules/rank.wasm --key alice.key --hostcalls get_payload,submit_capsule_result --out rank.kmod'],
+    details: 'Before signing, the wasm is checked as a host will check it (validation, instrumentation): an import the\nhostcalls do not declare, an unknown hostcall name or an invalid module is refused (MODULE_INVALID), all named.',
+    examples: [
+      'kapsule-pack module build/modules/rank.wasm --manifest modules/rank/module.json --key alice.key --out rank.kmod',
+      'kapsule-pack module hello.wasm --key alice.key --hostcalls get_payload,submit_capsule_result --fuel 1000000 --out hello.kmod',
+    ],
     run: moduleCmd,
+  },
+  new: {
+    args: '<name>', summary: 'start a module project: AssemblyScript module, spec, module.json, build and test scripts',
+    details: 'Writes a standalone project (package.json depending on kapsule-rt and kapsule-guest-sdk, asconfig.json,\n' +
+      'assembly/index.ts with run() and query(), an as-pect spec on the spec world, module.json, examples for\n' +
+      'kapsule dev run). npm install, then npm run build, npm test, npm run dev, npm run pack.',
+    options: { dir: { type: 'string', value: 'path', help: 'where to write it (default ./<name>; must not exist or be empty)' } },
+    examples: ['kapsule-pack new hello && cd hello && npm install && npm run build && npm test'],
+    run: newCmd,
   },
   capsule: {
     summary: 'make a signed capsule, encrypted to its recipients (--to) or public (--public)',

@@ -1,15 +1,26 @@
 /**
- * kapsule guest SDK for AssemblyScript: the typed API a module author imports.
+ * kapsule guest SDK for AssemblyScript (the `kapsule-guest-sdk` package): the typed API a module author imports.
  *
- *   import { Capsule, capsule, payloadText, submitText, log } from "kapsule-guest-sdk/assembly";
- *   export function run(): i32 { submitText("hello " + payloadText()!); return 0; }
+ *   import { capsule, payloadJson, submitJson, JsonOut, log } from "kapsule-guest-sdk";
+ *   export function run(): i32 {
+ *     const p = payloadJson();
+ *     if (p === null) { submitFailure("BAD_PAYLOAD", "payload is not JSON"); return 0; }
+ *     submitJson(new JsonOut().bool("ok", true).str("kind", capsule().kind));
+ *     return 0;
+ *   }
  *
- * Everything goes through the raw declarations in ./env.ts (generated from the host's hostcall table).
- * Reads are deterministic snapshots; writes are buffered by the host and applied only if run() returns 0.
+ * Everything goes through the raw declarations in ./env.ts (generated from the host's hostcall table; its version
+ * is the package's major version). Reads are deterministic snapshots; writes are buffered by the host and applied
+ * only if run() returns 0. Also here: the strict JSON reader/writer (./json.ts), hex and u64 helpers (./hex.ts) and
+ * an allocation-free key set (./keyset.ts) that the reference modules use; specs import ./testing.ts.
  */
 import * as env from "./env";
+import { JValue, JsonOut, parseJson, failure } from "./json";
 
 export { ABI_VERSION, STATUS_OK, STATUS_ABSENT, STATUS_OUT_OF_RANGE, STATUS_UNAVAILABLE } from "./env";
+export * from "./json";
+export * from "./hex";
+export { KeySet } from "./keyset";
 
 /** Signature algorithm codes of Capsule.authorAlg. */
 export const ALG_ED25519: u8 = 1;
@@ -254,6 +265,53 @@ export function submitText(result: string): void {
 export function log(message: string): void {
   const b = utf8(message);
   env.log(b.dataStart, b.length);
+}
+
+// ---- typed shapes: JSON payloads, results, kv values, query input ----
+
+/** The payload parsed as JSON (strict: integers only, see ./json.ts), or null when absent or malformed. */
+export function payloadJson(): JValue | null {
+  const t = payloadText();
+  return t === null ? null : parseJson(t);
+}
+
+/** In `query()`: the query's input (the caller's bytes, given as the payload) as text, or null when there is none. */
+export function queryInputText(): string | null {
+  return payloadText();
+}
+
+/** In `query()`: the query's input parsed as JSON, or null when absent or malformed. */
+export function queryInput(): JValue | null {
+  return payloadJson();
+}
+
+/** Sets the run's output to the JSON document `out` has written. */
+export function submitJson(out: JsonOut): void {
+  submitText(out.toString());
+}
+
+/**
+ * Sets the output to `{"ok":false,"code":code,"reason":reason}`: a refusal recorded as a normal result, the same on
+ * every device (return 0 after it — a non-zero status is a TRAP and keeps nothing).
+ */
+export function submitFailure(code: string, reason: string): void {
+  submitText(failure(code, reason));
+}
+
+/** Value of text key `key` parsed as JSON, or null when absent or malformed. */
+export function kvGetJson(key: string): JValue | null {
+  const t = kvGetText(key);
+  return t === null ? null : parseJson(t);
+}
+
+/** Buffers a write of the JSON document `out` has written under text key `key`. */
+export function kvSetJson(key: string, out: JsonOut): void {
+  kvSetText(key, out.toString());
+}
+
+/** Buffers the deletion of text key `key`. */
+export function kvDeleteText(key: string): void {
+  kvDelete(utf8(key));
 }
 
 // ---- allocation-free metadata reads (many parents or children) ----

@@ -60,6 +60,16 @@ export type {
   CompiledCache, ExecInput, ExecOutcome, GuestCapsuleMeta, HostPolicy, ModuleManifestLimits,
 } from './execute/types.ts';
 
+// producing: capsules, module packages and the pack-time module check (what kapsule-pack does, as functions)
+export {
+  buildCapsule, buildModulePackage, type CapsuleSpec, type ModuleSpec, type BuiltCapsule, type BuiltModulePackage,
+} from '../../capsule-packer/src/build.ts';
+export { checkModule, nearestHostcall, type CheckModuleOptions, type ModuleCheck } from '../../capsule-packer/src/check.ts';
+export { parseModuleJson, MODULE_DEFAULTS, type ModuleJson } from '../../capsule-packer/src/manifest.ts';
+
+// trying a module: one run on a payload over an in-memory state fixture (`kapsule dev run`)
+export { devRun, devInput, parseStateFixture, type DevRunOptions, type DevRunResult, type StateFixture, type FixtureCapsule } from './dev.ts';
+
 // audit
 export { verifyAuditLog, type AuditReport, type AuditProblem, type Signer } from './audit/verify.ts';
 export { verifyCheckpoint, parseCheckpoint, type SignedCheckpoint } from './audit/checkpoint.ts';

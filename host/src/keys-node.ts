@@ -9,6 +9,7 @@ import { chmodSync, lstatSync, readFileSync, statSync, unlinkSync, writeFileSync
 import { KapsuleError } from './errors.ts';
 import { writeFileAtomic } from './fsutil.ts';
 import type { CryptoBackend } from './crypto/types.ts';
+import { nativeBackend } from './crypto/native.ts';
 import {
   encodePublicIdentity, encodeSecretIdentity, parsePublicIdentity, parseSecretIdentity, PUBLIC_KEY_TYPE, SECRET_KEY_TYPE,
   type PublicIdentity, type SecretIdentity,
@@ -34,7 +35,17 @@ function keyType(text: string): string | null {
   } catch { return null; }
 }
 
-export function loadSecretIdentity(b: CryptoBackend, path: string): SecretIdentity {
+/**
+ * Reads a secret key file (mode 0600): `loadSecretIdentity(path)`, with the native backend, or
+ * `loadSecretIdentity(path, backend)`. Same shape as `loadPublicIdentity(path)`: the path first.
+ */
+export function loadSecretIdentity(path: string, backend?: CryptoBackend): SecretIdentity;
+/** @deprecated the backend-first order of kapsule-rt 0.1 (still accepted): use `loadSecretIdentity(path, backend)`. */
+export function loadSecretIdentity(backend: CryptoBackend, path: string): SecretIdentity;
+export function loadSecretIdentity(x: string | CryptoBackend, y?: string | CryptoBackend): SecretIdentity {
+  const [path, b] = typeof x === 'string' ? [x, (y as CryptoBackend | undefined) ?? nativeBackend] : [y, x];
+  if (typeof path !== 'string') throw new TypeError('loadSecretIdentity(path, backend?): path must be a string');
+  if (!b || typeof b.sign !== 'function') throw new TypeError('loadSecretIdentity(path, backend?): backend must be a CryptoBackend');
   const what = `key file ${path}`;
   const text = readKeyFile(path, 'key file');
   const type = keyType(text);
@@ -52,6 +63,7 @@ export function loadSecretIdentity(b: CryptoBackend, path: string): SecretIdenti
   return parseSecretIdentity(b, text, what);
 }
 
+/** Reads a public identity file (`<name>.key.pub`); a secret key file given here is refused without using it. */
 export function loadPublicIdentity(path: string): PublicIdentity {
   const text = readKeyFile(path, 'public identity');
   if (keyType(text) === SECRET_KEY_TYPE) {

@@ -1,16 +1,38 @@
 /**
- * Node entry point: `openRuntime({ db, identity, policy })` on an embedded SQLite file with the native crypto
- * fast path. Import the portable core from `host/src/index.ts` instead when you bring your own store.
+ * The Node entry point (`kapsule-rt/node`; `dist/kapsule-rt.node.mjs` is this file bundled): everything of the
+ * portable API (./index.ts) plus what needs Node — `openRuntime({ db, identity, policy })` on an embedded SQLite file
+ * with the native crypto fast path and binaryen's instrumenter, `SqliteStore`, `nativeBackend`, `Sandbox`, key files,
+ * the precheck worker pool, a run in a worker thread with a wall-clock backstop (`runInWorker`), and `checkModule`
+ * with instrumentation (what `kapsule-pack module` checks).
+ * Import the portable core (`kapsule-rt`, ./index.ts) instead when you bring your own store or run in a browser.
  */
 import { nativeBackend } from './crypto/native.ts';
 import { instrument } from './execute/instrument.ts';
 import type { Instrumenter } from './execute/sandbox.ts';
+import type { ModuleManifestLimits } from './execute/types.ts';
 import type { CryptoBackend } from './crypto/types.ts';
 import type { SecretIdentity } from './keys.ts';
 import { loadSecretIdentity } from './keys-node.ts';
 import type { RuntimePolicy } from './modules.ts';
 import { Runtime, type RuntimeOptions } from './runtime.ts';
+import { checkModule as checkModuleCore, type CheckModuleOptions, type ModuleCheck } from '../../capsule-packer/src/check.ts';
 import { createHash } from 'node:crypto';
+
+export * from './index.ts';
+export { SqliteStore, type SqliteOptions } from './store/sqlite.ts';
+export { nativeBackend } from './crypto/native.ts';
+export { Sandbox } from './execute/index.ts';
+export { loadSecretIdentity, loadPublicIdentity, saveIdentity } from './keys-node.ts';
+export { PrecheckPool, defaultWorkers, type PrecheckPoolOptions, type PrecheckJob } from './verify/pool.ts';
+export { runInWorker, runManyInWorker, type WorkerRunRequest } from './execute/worker.ts';
+
+/**
+ * `checkModule` of the portable API with binaryen's instrumenter by default: the module is validated, instrumented
+ * and compiled exactly as `kapsule module add` / `rt.addModule` will, before anything is signed.
+ */
+export function checkModule(wasm: Uint8Array, limits: ModuleManifestLimits, opts: CheckModuleOptions = {}): ModuleCheck {
+  return checkModuleCore(wasm, limits, { instrumenter: instrument, ...opts });
+}
 
 /** node:crypto's incremental SHA-256 for long hostcall transcripts (the same hash as the portable default). */
 const nodeSha256Stream = () => { const h = createHash('sha256'); return { update: (d: Uint8Array) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) }; };
@@ -40,7 +62,7 @@ export interface OpenRuntimeOptions {
 
 export function openRuntime(opts: OpenRuntimeOptions): Runtime {
   const backend = opts.backend ?? nativeBackend;
-  const identity = typeof opts.identity === 'string' ? loadSecretIdentity(backend, opts.identity) : (opts.identity ?? null);
+  const identity = typeof opts.identity === 'string' ? loadSecretIdentity(opts.identity, backend) : (opts.identity ?? null);
   const store = new SqliteStore(opts.db);
   try {
     const instrumenter = opts.instrumenter === undefined ? instrument : opts.instrumenter;
@@ -58,7 +80,3 @@ export function openRuntime(opts: OpenRuntimeOptions): Runtime {
   }
 }
 
-export { Runtime } from './runtime.ts';
-export type { IngestResult, IngestStatus } from './pipeline.ts';
-export type { RuntimePolicy } from './modules.ts';
-export { KapsuleError } from './errors.ts';

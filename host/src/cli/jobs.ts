@@ -37,7 +37,7 @@ async function replayJob(b: CryptoBackend, p: ReplayParams, report: Report) {
   const { loadSecretIdentity } = await import('../keys-node.ts');
   const { SqliteStore } = await import('../store/sqlite.ts');
   const { openReadOnlyStore } = await import('./store.ts');
-  const identity = p.key !== null ? loadSecretIdentity(b, p.key) : null;
+  const identity = p.key !== null ? loadSecretIdentity(p.key, b) : null;
   const opened = openReadOnlyStore(p.db, p.dbShown);
   const fresh = new SqliteStore(':memory:');
   try {

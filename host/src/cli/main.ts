@@ -32,6 +32,7 @@ const DB: OptionSpec = { type: 'string', value: 'path', help: 'the SQLite store'
 const DB_RO: OptionSpec = { ...DB, help: 'the SQLite store, opened read-only (never created)' };
 const KEY: OptionSpec = { type: 'string', value: 'keyfile', help: "this device's secret key file: decrypts capsules addressed to it, signs audit checkpoints" };
 const CHANNEL: OptionSpec = { type: 'string', value: 'channel', help: 'only this channel' };
+const CHANNEL_OF_CAPSULE: OptionSpec = { type: 'string', value: 'channel', help: 'the capsule\'s channel (default empty)' };
 
 /** Every command: its parser options, its help and its implementation, in the order `kapsule --help` lists them. */
 export const COMMANDS: Record<string, Command> = {
@@ -170,6 +171,37 @@ export const COMMANDS: Record<string, Command> = {
     },
     examples: ['kapsule graph --db my.db --format html --out dag.html'],
     run: async (io, a) => (await sy()).graphCommand(io, a),
+  },
+  'dev run': {
+    args: '<file.wasm|file.kmod>',
+    summary: 'run a module once on a payload: no keys, no capsule files, an in-memory state; prints output, fuel, pages, logs, writes',
+    details: 'The real sandbox (instrumentation, fuel, memory and depth bounds, the real hostcalls) over the state a\n' +
+      '--state fixture describes (owner, the capsule, capsules held as parents and children, trust, balances, kv:\n' +
+      'docs/ABI.md §Trying a module). A .kmod runs with its signed manifest; a .wasm with --manifest module.json\n' +
+      '(what kapsule-pack module would sign) or, without one, with the hostcalls it imports and the host\'s ceilings,\n' +
+      'so that the fuel and pages it reports size the manifest. A run\'s now is its capsule\'s created_at.',
+    options: {
+      payload: { type: 'string', value: 'file|-', help: 'the payload (a query\'s input with --query); default none' },
+      kind: { type: 'string', value: 'kind', help: 'the capsule\'s kind (or the fixture\'s capsule.kind)' },
+      query: { type: 'boolean', help: 'run the read-only query() entry point instead of run()' },
+      state: { type: 'string', value: 'fixture.json', help: 'the state the module sees (trust, balances, kv, parents and children)' },
+      manifest: { type: 'string', value: 'module.json', help: 'limits and hostcalls of a .wasm, as kapsule-pack module reads them' },
+      hostcalls: { type: 'string', value: 'a,b,...', help: 'hostcalls a .wasm may import (default: the manifest\'s, else what it imports)' },
+      fuel: { type: 'string', value: 'N', help: 'fuel budget of a .wasm (default: the manifest\'s, else the host ceiling)' },
+      'memory-pages': { type: 'string', value: 'N', help: 'memory cap of a .wasm in 64 KiB pages' },
+      'max-depth': { type: 'string', value: 'N', help: 'call depth cap of a .wasm' },
+      channel: CHANNEL_OF_CAPSULE,
+      author: { type: 'string', value: 'hex', help: 'the capsule author\'s signing key (default 22…22)' },
+      parent: { type: 'list', value: 'id', help: 'a parent id (its metadata from the fixture\'s capsules); repeat for several' },
+      flag: { type: 'list', value: 'key=value', help: 'a flag of the capsule; repeat for several' },
+      'created-at': { type: 'string', value: 'ms', help: 'the capsule\'s created_at, which is also the run\'s now' },
+      now: { type: 'string', value: 'ms', help: 'a query\'s now (default: now)' },
+    },
+    examples: [
+      'kapsule dev run build/hello.wasm --manifest module.json --kind comment --payload comment.json --state fixture.json',
+      'kapsule dev run rank.kmod --query --payload query.json --state fixture.json --now 1767247200000',
+    ],
+    run: async (io, a, b) => (await import('./commands/dev.ts')).devRunCommand(io, a, b),
   },
   'agent proposals': {
     summary: 'actions proposed by agent_logic (never applied), with how to sign one', options: { db: DB_RO },

@@ -271,8 +271,9 @@ export class SandboxCore implements Interruptible {
         throw new KapsuleError('TRAP', 'execute', `${entry}() returned status ${status}`, { status });
       }
       const fuelUsed = budget - (fuel.value as bigint);
+      const memoryPages = rs.memory ? rs.memory.buffer.byteLength / 65536 : 0;
       return {
-        ok: true, output: rs.output, fuelUsed, logs: rs.logs, writes: rs.writes, transcriptHash: rs.transcript.hash(),
+        ok: true, output: rs.output, fuelUsed, memoryPages, logs: rs.logs, writes: rs.writes, transcriptHash: rs.transcript.hash(),
       };
     } catch (e) {
       throw classify(e, exports, budget, m.limits);

@@ -63,6 +63,11 @@ export interface ExecOutcome {
   ok: true;
   output: Uint8Array;
   fuelUsed: bigint;
+  /**
+   * Size of the module's memory when the run ended, in 64 KiB pages: the most it reached (a memory never shrinks).
+   * What a manifest's memoryPages must cover; `kapsule dev run` reports it. Not part of the audit record.
+   */
+  memoryPages: number;
   logs: string[];
   writes: StateWrites;
   transcriptHash: Uint8Array;

@@ -147,6 +147,8 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
   let queryType: number | null = null;
   let definedFuncs = 0;
   let lastId = 0;
+  /** Every function import that is refused: reported together, so a module is fixed in one round. */
+  const refusedImports: RefusedImport[] = [];
 
   while (r.o < bytes.length) {
     const sectionStart = r.o;
@@ -192,7 +194,8 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
             const t = s.u32();
             const ty = types[t];
             if (!ty) invalid(`import ${full}: unknown type index ${t}`);
-            checkFunctionImport(mod, name, ty, opts.allowed);
+            const refused = checkFunctionImport(mod, name, ty, opts.allowed);
+            if (refused) refusedImports.push(refused);
             funcTypes.push(t);
             functionImports.push(full);
           } else if (kind === 2) {
@@ -210,6 +213,7 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
             invalid(`import ${full}: unknown import kind ${kind}`, { import: full });
           }
         }
+        refuseImports(refusedImports);
         break;
       }
       case 3: { // function
@@ -354,27 +358,55 @@ const FORBIDDEN_ENV = new Map<string, string>([
   ['performance.now', 'the clock is nondeterministic'],
 ]);
 
-function checkFunctionImport(mod: string, name: string, ty: { params: WasmValType[]; results: WasmValType[] }, allowed: ReadonlySet<string>): void {
+/** Why a function import is refused (`details.refused[].reason` of MODULE_INVALID). */
+export type ImportRefusal =
+  | 'unknown-hostcall' | 'not-allowed' | 'signature' | 'env-forbidden' | 'env-unknown' | 'env-needs-hostcall' | 'wasi' | 'namespace';
+
+export interface RefusedImport {
+  /** `namespace.name`. */
+  import: string;
+  reason: ImportRefusal;
+  message: string;
+  /** For `signature`: the signature the host expects and the one the module declares. */
+  expected?: string;
+  got?: string;
+}
+
+function checkFunctionImport(mod: string, name: string, ty: { params: WasmValType[]; results: WasmValType[] }, allowed: ReadonlySet<string>): RefusedImport | null {
   const full = `${mod}.${name}`;
+  const refuse = (reason: ImportRefusal, why: string, more: { expected?: string; got?: string } = {}): RefusedImport =>
+    ({ import: full, reason, message: `import ${full}: ${why}`, ...more });
   const sig = signatureOf(ty.params, ty.results);
   if (mod === HOSTCALL_NAMESPACE) {
     const spec = HOSTCALL_BY_NAME.get(name);
-    if (!spec) invalid(`import ${full}: no such hostcall in ${HOSTCALL_NAMESPACE}`, { import: full });
-    if (!allowed.has(name)) invalid(`import ${full}: not in the module's allowed hostcalls (manifest ∩ host policy)`, { import: full });
+    if (!spec) return refuse('unknown-hostcall', `no such hostcall in ${HOSTCALL_NAMESPACE}`);
+    if (!allowed.has(name)) return refuse('not-allowed', "not in the module's allowed hostcalls (manifest ∩ host policy)");
     const want = signatureOf(spec.params.map((x) => x.type), spec.results);
-    if (sig !== want) invalid(`import ${full}: signature ${sig} does not match the hostcall's ${want}`, { import: full, expected: want, got: sig });
-    return;
+    if (sig !== want) return refuse('signature', `signature ${sig} does not match the hostcall's ${want}`, { expected: want, got: sig });
+    return null;
   }
   if (mod === 'env') {
     const why = FORBIDDEN_ENV.get(name);
-    if (why) invalid(`import ${full}: ${why}`, { import: full });
+    if (why) return refuse('env-forbidden', why);
     const spec = ENV_IMPORTS.find((e) => e.name === name);
-    if (!spec) invalid(`import ${full}: not provided by the host`, { import: full });
-    if (spec.requires !== null && !allowed.has(spec.requires)) invalid(`import ${full}: needs hostcall "${spec.requires}" in the allowlist`, { import: full });
+    if (!spec) return refuse('env-unknown', 'not provided by the host');
+    if (spec.requires !== null && !allowed.has(spec.requires)) return refuse('env-needs-hostcall', `needs hostcall "${spec.requires}" in the allowlist`);
     const want = signatureOf(spec.params, spec.results);
-    if (sig !== want) invalid(`import ${full}: signature ${sig} does not match ${want}`, { import: full, expected: want, got: sig });
-    return;
+    if (sig !== want) return refuse('signature', `signature ${sig} does not match ${want}`, { expected: want, got: sig });
+    return null;
   }
-  if (mod.startsWith('wasi')) invalid(`import ${full}: WASI is not supported (no I/O, clock or randomness)`, { import: full });
-  invalid(`import ${full}: namespace "${mod}" is not provided (only ${HOSTCALL_NAMESPACE} and env)`, { import: full });
+  if (mod.startsWith('wasi')) return refuse('wasi', 'WASI is not supported (no I/O, clock or randomness)');
+  return refuse('namespace', `namespace "${mod}" is not provided (only ${HOSTCALL_NAMESPACE} and env)`);
+}
+
+/**
+ * One MODULE_INVALID for all refused imports. `details.import` is the first (as before), `details.refused` lists
+ * every one with its reason; one refused import keeps its own message, several are listed in the message.
+ */
+function refuseImports(refused: RefusedImport[]): void {
+  if (refused.length === 0) return;
+  const list = refused.map(({ import: i, reason, expected, got }) => ({ import: i, reason, ...(expected ? { expected, got } : {}) }));
+  const first = refused[0];
+  if (refused.length === 1) invalid(first.message, { import: first.import, ...(first.expected ? { expected: first.expected, got: first.got } : {}), refused: list });
+  invalid(`${refused.length} imports are refused: ${refused.map((r) => r.message).join('; ')}`, { import: first.import, refused: list });
 }

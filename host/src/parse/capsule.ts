@@ -13,7 +13,7 @@ import {
   DISPLAY_TEXT_PATTERN, FLAG_KEY_PATTERN, KIND_PATTERN, LIMITS,
 } from './limits.ts';
 
-export const CAPSULE_MAGIC = Uint8Array.of(0x4b, 0x50, 0x53, 0x4c); // "KPSL"
+export const CAPSULE_MAGIC: Uint8Array = Uint8Array.of(0x4b, 0x50, 0x53, 0x4c); // "KPSL"
 export const CAPSULE_VERSION = 2;
 export const SIG_ALG_CODES: Record<SigAlg, number> = { ed25519: 1, p256: 2 };
 const SIG_ALG_BY_CODE: Record<number, SigAlg> = { 1: 'ed25519', 2: 'p256' };

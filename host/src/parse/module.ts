@@ -16,7 +16,7 @@ import {
   HOSTCALL_NAME_PATTERN, LIMITS, MODULE_NAME_PATTERN, MODULE_VERSION_PATTERN,
 } from './limits.ts';
 
-export const MODULE_MAGIC = Uint8Array.of(0x4b, 0x4d, 0x4f, 0x44); // "KMOD"
+export const MODULE_MAGIC: Uint8Array = Uint8Array.of(0x4b, 0x4d, 0x4f, 0x44); // "KMOD"
 export const MODULE_VERSION = 2;
 const SIG_ALG_BY_CODE: Record<number, SigAlg> = { 1: 'ed25519', 2: 'p256' };
 

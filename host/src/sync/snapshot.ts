@@ -12,8 +12,8 @@ import { equalBytes, utf8 } from '../bytes.ts';
 import { Writer } from '../parse/codec.ts';
 import { LIMITS } from '../parse/limits.ts';
 
-export const SNAPSHOT_MAGIC = utf8.encode('KSNP');
-export const RECORD_MAGIC = utf8.encode('KREC');
+export const SNAPSHOT_MAGIC: Uint8Array = utf8.encode('KSNP');
+export const RECORD_MAGIC: Uint8Array = utf8.encode('KREC');
 export const SNAPSHOT_VERSION = 1;
 export const RECORD_MODULE = 1;
 export const RECORD_CAPSULE = 2;

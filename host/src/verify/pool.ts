@@ -32,12 +32,18 @@ export interface PrecheckPoolOptions {
 /** Default pool size for this machine. */
 export function defaultWorkers(): number { return Math.max(1, availableParallelism() - 1); }
 
-/** Where the worker entry lives: next to this file in sources (.ts, via tsx), or beside the bundle (dist/). */
+/**
+ * Where the worker entry lives: next to this file in sources (.ts, via tsx) and in the compiled package (lib/, .js),
+ * or beside the single-file bundle that contains this code (dist/, .mjs). Never a silent fallback: a missing entry
+ * is an error.
+ */
 function workerEntry(): URL {
-  if (import.meta.url.endsWith('.ts')) return new URL('./pool-worker.ts', import.meta.url);
-  const bundled = new URL('./kapsule-precheck-worker.mjs', import.meta.url);
-  if (!existsSync(bundled)) throw new KapsuleError('USAGE', 'receive', `precheck worker not found at ${fileURLToPath(bundled)} (rebuild the bundles)`);
-  return bundled;
+  const here = import.meta.url;
+  const entry = here.endsWith('.ts') ? new URL('./pool-worker.ts', here)
+    : here.endsWith('.js') ? new URL('./pool-worker.js', here)
+      : new URL('./kapsule-precheck-worker.mjs', here);
+  if (!existsSync(entry)) throw new KapsuleError('USAGE', 'receive', `precheck worker not found at ${fileURLToPath(entry)} (rebuild the package or the bundles)`);
+  return entry;
 }
 
 interface Job { items: Uint8Array[]; resolve: (r: (Precheck | null)[]) => void; posted: boolean; done: boolean }
@@ -81,13 +87,14 @@ export class PrecheckPool {
     for (let i = 0; i < n; i++) {
       const w = startWorker(entry, { workerData });
       w.unref();
+      let isReady = false;
       this.started.push(new Promise((resolve) => {
         w.on('message', (m: PrecheckReply) => {
-          if ('ready' in m) { this.backends.push(m.backend); resolve(); } else this.onReply(w, m);
+          if ('ready' in m) { isReady = true; this.backends.push(m.backend); resolve(); } else this.onReply(w, m);
         });
         w.once('exit', () => resolve());
       }));
-      w.on('error', (e) => this.fail(e));
+      w.on('error', (e) => { if (!isReady) this.startFailure ??= e; this.fail(e); });
       w.on('exit', (code) => { if (!this.closed) this.fail(new Error(`precheck worker exited with code ${code}`)); });
       this.workers.push(w);
       this.inFlight.set(w, []);
@@ -96,7 +103,9 @@ export class PrecheckPool {
 
   /**
    * Resolves once every worker has loaded its code (starting a worker costs tens of milliseconds, more from
-   * TypeScript sources): await it before timing anything. Work submitted earlier simply queues.
+   * TypeScript sources): await it before timing anything. Work submitted earlier simply queues. Rejects with
+   * IO_ERROR when a worker could not even start (its entry file missing or failing to load): the pool then does no
+   * work, and a caller that asked for workers should know rather than run on one thread without noticing.
    */
   async ready(): Promise<void> {
     // the workers are unref'd while idle: hold the process open until they have started, or nothing may
@@ -104,7 +113,12 @@ export class PrecheckPool {
     try { await Promise.all(this.started); } finally {
       if (this.outstanding === 0) this.workers.forEach((w) => w.unref());
     }
+    const e = this.startFailure;
+    if (e) throw new KapsuleError('IO_ERROR', 'receive', `the precheck workers could not start: ${e.message}`, { workers: this.size });
   }
+
+  /** The error of a worker that failed before it was ready (its code did not load), if any. */
+  private startFailure: Error | null = null;
 
   /** Submits a batch; element i of the result is the Precheck of items[i], or null (the pipeline does the work). */
   submit(items: Uint8Array[]): PrecheckJob {

@@ -10,12 +10,12 @@
 // never pinning an untrusted author, and a sweep reads one named ledger (balance of ledger ‖ owner) only.
 import {
   capsule, owner, payloadText, parent, parentCount, childCount, trustScore, balance, submitText, Capsule, MetaView,
-} from "../../../guest-sdk/assembly/index";
-import * as env from "../../../guest-sdk/assembly/env";
-import { parseJson, failure, JsonOut, J_ARR, J_OBJ } from "../../lib/json";
-import { hexOf, fromHex, bytesEqual, keyFromHex, parseU64 } from "../../lib/hex";
+} from "kapsule-guest-sdk";
+import * as env from "kapsule-guest-sdk/assembly/env";
+import { parseJson, failure, JsonOut, J_ARR, J_OBJ } from "kapsule-guest-sdk";
+import { hexOf, fromHex, bytesEqual, keyFromHex, parseU64 } from "kapsule-guest-sdk";
 import { Candidate, Comment, Proposal, pinRule, blockRule, sweepRule, DEFAULT_PIN_MIN_TRUST, DEFAULT_HIDE_BELOW } from "./rules";
-import { KeySet } from "../../lib/keyset";
+import { KeySet } from "kapsule-guest-sdk";
 
 /** Children read per named capsule, and in all (the rest, later in canonical order, are not considered). */
 const MAX_CHILDREN: i32 = 1000;

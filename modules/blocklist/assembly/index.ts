@@ -19,9 +19,9 @@
 // kv: "p/<channel hex>" page count and "p/<channel hex>/<i>" pages of the compiled policy (policy.ts);
 //     "c/<id>" for every comment judged: u8 rejected ‖ up to 64 ancestor ids (nearest first), so later replies
 //     see rejections and blocked ids up the thread without walking it.
-import { Capsule, capsule, owner, payloadText, trustScore, childCount, parentCount, MetaView, kvGet, kvSet, kvDelete, kvGetText, kvSetText, utf8, submitText } from "../../../guest-sdk/assembly/index";
-import { parseJson, failure, JsonOut, JValue, J_ARR, J_STR, J_INT, J_OBJ, quote } from "../../lib/json";
-import { parseKeyHex, parseHex, hexOf } from "../../lib/hex";
+import { Capsule, capsule, owner, payloadText, trustScore, childCount, parentCount, MetaView, kvGet, kvSet, kvDelete, kvGetText, kvSetText, utf8, submitText } from "kapsule-guest-sdk";
+import { parseJson, failure, JsonOut, JValue, J_ARR, J_STR, J_INT, J_OBJ, quote } from "kapsule-guest-sdk";
+import { parseKeyHex, parseHex, hexOf } from "kapsule-guest-sdk";
 import { Analysis } from "./normalize";
 import { compile, findTerm, Policy, TOO_COMPLEX } from "./policy";
 

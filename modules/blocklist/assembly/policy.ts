@@ -9,7 +9,7 @@
 //   joined prefixes) ‖ data
 //   entry = u16 term ‖ u16 n ‖ spaced key ‖ u16 m ‖ joined key;   term = u16 n ‖ UTF-8
 import { Analysis, fnv, fnvByte, FNV0 } from "./normalize";
-import { parseHex } from "../../lib/hex";
+import { parseHex } from "kapsule-guest-sdk";
 
 export const VERSION: u8 = 2;
 const HEADER: i32 = 89;

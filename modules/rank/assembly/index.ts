@@ -9,12 +9,12 @@
 //             it stands: engagement = distinct child authors (any kind, any logic) weighted by their current trust.
 import {
   capsule, parent, parentCount, now, payloadText, kvGet, kvSet, kvGetText, kvSetText, submitText, utf8, Capsule, MetaView, TRUST_ONE,
-} from "../../../guest-sdk/assembly/index";
-import * as env from "../../../guest-sdk/assembly/env";
-import { failure, parseJson, JsonOut, JValue, J_INT, quote } from "../../lib/json";
-import { hexOf, parseHex, bytesEqual } from "../../lib/hex";
+} from "kapsule-guest-sdk";
+import * as env from "kapsule-guest-sdk/assembly/env";
+import { failure, parseJson, JsonOut, JValue, J_INT, quote } from "kapsule-guest-sdk";
+import { hexOf, parseHex, bytesEqual } from "kapsule-guest-sdk";
 import { ageHours, engagementOf, hotScore } from "./hot";
-import { KeySet } from "../../lib/keyset";
+import { KeySet } from "kapsule-guest-sdk";
 
 /** Posts a trending view considers by default (the newest), and at most. */
 const DEFAULT_WINDOW: i32 = 200;

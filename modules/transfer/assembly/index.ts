@@ -14,9 +14,9 @@
 // its place gets NO_LEDGER, and runs again in its place when a late genesis arrives.
 import {
   capsule, payloadText, balance, setBalance, kvGetText, kvSetText, submitText, log,
-} from "../../../guest-sdk/assembly/index";
-import { parseJson, failure, JsonOut, JValue, J_INT, J_OBJ } from "../../lib/json";
-import { toHex, fromHex, keyFromHex, bytesEqual, parseU64 } from "../../lib/hex";
+} from "kapsule-guest-sdk";
+import { parseJson, failure, JsonOut, JValue, J_INT, J_OBJ } from "kapsule-guest-sdk";
+import { toHex, fromHex, keyFromHex, bytesEqual, parseU64 } from "kapsule-guest-sdk";
 import { applyTransfer, nonceOk, mintCheck, OK, MAX_BALANCE } from "./ledger";
 
 function readU64(text: string | null): u64 {

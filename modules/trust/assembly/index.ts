@@ -9,9 +9,9 @@
 //                                   1,800 34-byte records a page (≤ 61,200 B), so they can be reset later
 // A statement replaces the author's earlier statement on the same (subject, topic) only if it is newer by
 // (created_at, capsule id): explicit, so the outcome is the same whatever the order capsules are run in.
-import { capsule, owner, payloadText, kvGet, kvSet, kvDelete, kvGetText, kvSetText, utf8, trustScore, setTrustScore, submitText } from "../../../guest-sdk/assembly/index";
-import { parseJson, failure, JsonOut, J_INT } from "../../lib/json";
-import { toHex, keyFromHex, fromHex } from "../../lib/hex";
+import { capsule, owner, payloadText, kvGet, kvSet, kvDelete, kvGetText, kvSetText, utf8, trustScore, setTrustScore, submitText } from "kapsule-guest-sdk";
+import { parseJson, failure, JsonOut, J_INT } from "kapsule-guest-sdk";
+import { toHex, keyFromHex, fromHex } from "kapsule-guest-sdk";
 import { EdgeSource, Graph, propagate, keyRecord, recordKey, KEY_BYTES, EDGE_BYTES } from "./graph";
 
 /** Most non-zero statements one identity may hold (all topics). */

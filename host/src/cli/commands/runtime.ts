@@ -159,6 +159,8 @@ export async function ingestCommand(io: CliIO, a: ParsedArgs, b: CryptoBackend):
     const pool = workers > 0
       ? new PrecheckPool({ workers, backend: b.name, enc: id ? { encSecret: id.encSecret, encPublic: id.encPublic } : null })
       : null;
+    // workers that cannot start are an error, not a quiet run on one thread (a worker that dies later is reported below)
+    if (pool) await pool.ready().catch(async (e) => { stopListening?.(); bar.end(); await pool.close(); throw e; });
     try {
       // without a pool nothing is gained by reading ahead (ahead 0): each chunk is stored as soon as it is read
       await rt.ingestMany(inputs, pool ? { precheck: (x) => pool.submit(x), onEach, onAccepted } : { chunk: CHUNK, ahead: 0, onEach, onAccepted });

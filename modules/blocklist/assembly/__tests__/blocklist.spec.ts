@@ -1,8 +1,8 @@
 // The blocklist module's run() on its own inputs (guest-sdk/assembly/testing.ts): channel authority, policy from
 // the thread, transitive blocking, owner exemptions, rate limits, limits as codes.
 import { run, MAX_TEXT_BYTES } from "../index";
-import { World, Cap, key } from "../../../../guest-sdk/assembly/testing";
-import { parseJson, JValue } from "../../../lib/json";
+import { World, Cap, key } from "kapsule-guest-sdk/assembly/testing";
+import { parseJson, JValue } from "kapsule-guest-sdk";
 
 const OWNER = key(1), ALICE = key(2), BOB = key(3), TROLL = key(4), MOD = key(5, 0x5d); // MOD alone starts with 5d…
 let w: World = new World(OWNER);

@@ -1,4 +1,4 @@
-import { KeySet } from "../../../lib/keyset";
+import { KeySet } from "kapsule-guest-sdk";
 
 function key(first: u8, last: u8, len: i32 = 32): Uint8Array {
   const k = new Uint8Array(len);
@@ -7,7 +7,7 @@ function key(first: u8, last: u8, len: i32 = 32): Uint8Array {
   return k;
 }
 
-describe("KeySet (distinct keys without per-key allocation; modules/lib/keyset.ts)", () => {
+describe("KeySet (distinct keys without per-key allocation; kapsule-guest-sdk/assembly/keyset.ts)", () => {
   it("counts each key once", () => {
     const s = new KeySet();
     s.reset(4);

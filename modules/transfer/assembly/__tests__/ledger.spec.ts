@@ -1,6 +1,6 @@
 import { applyTransfer, nonceOk, mintCheck, MAX_BALANCE, OK, INSUFFICIENT_FUNDS, OVERFLOW, ZERO_AMOUNT, SELF_TRANSFER } from "../ledger";
-import { parseJson, J_OBJ, J_INT, J_STR, quote } from "../../../lib/json";
-import { parseU64 } from "../../../lib/hex";
+import { parseJson, J_OBJ, J_INT, J_STR, quote } from "kapsule-guest-sdk";
+import { parseU64 } from "kapsule-guest-sdk";
 
 describe("ledger rules", () => {
   it("moves value and conserves the sum", () => {

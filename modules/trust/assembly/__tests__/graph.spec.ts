@@ -1,8 +1,8 @@
 // graph.ts on its own: levels, scale, decay, clamps, distrust, bounds.
 import { EdgeSource, Graph, propagate, keyRecord, ONE, MAX_HOPS, EDGE_BYTES, MAX_NODES, MAX_EDGES } from "../graph";
 import { setEdge } from "../index";
-import { key } from "../../../../guest-sdk/assembly/testing";
-import { fromHex, toHex } from "../../../lib/hex";
+import { key } from "kapsule-guest-sdk/assembly/testing";
+import { fromHex, toHex } from "kapsule-guest-sdk";
 
 function rec(n: i32): Uint8Array { return keyRecord(fromHex(key(n), 32)!); }
 

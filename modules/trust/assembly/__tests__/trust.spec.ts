@@ -1,10 +1,10 @@
 // The trust module's run() on its own inputs (guest-sdk/assembly/testing.ts): kv layout, limits as codes,
 // supersession, the owner's score, distrust, recomputation.
 import { run, MAX_STATEMENTS } from "../index";
-import { World, Cap, key } from "../../../../guest-sdk/assembly/testing";
-import { trustScore, kvGet, kvGetText, utf8 } from "../../../../guest-sdk/assembly/index";
-import { parseJson, JValue } from "../../../lib/json";
-import { fromHex } from "../../../lib/hex";
+import { World, Cap, key } from "kapsule-guest-sdk/assembly/testing";
+import { trustScore, kvGet, kvGetText, utf8 } from "kapsule-guest-sdk";
+import { parseJson, JValue } from "kapsule-guest-sdk";
+import { fromHex } from "kapsule-guest-sdk";
 
 const O = 0;
 let w: World = new World(key(O));

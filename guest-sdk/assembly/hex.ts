@@ -1,4 +1,4 @@
-// Hex and byte helpers for reference modules.
+// Hex, byte and u64 helpers for kapsule modules (part of kapsule-guest-sdk): keys as lowercase hex, u64 as decimal strings.
 
 const HEX = "0123456789abcdef";
 

@@ -1,5 +1,5 @@
-// A small strict JSON reader/writer for reference modules (AssemblyScript). Objects, arrays, strings (with \uXXXX
-// escapes and surrogate pairs), integers (i64, no fractions or exponents: amounts and weights are integers),
+// A small strict JSON reader/writer for kapsule modules (part of kapsule-guest-sdk). Objects, arrays, strings (with
+// \uXXXX escapes and surrogate pairs), integers (i64, no fractions or exponents: amounts and weights are integers),
 // booleans, null. Depth and size are bounded. A malformed document yields null, never a trap.
 
 export const J_NULL: u8 = 0;
