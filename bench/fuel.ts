@@ -18,7 +18,7 @@ import { MemoryPool } from '../host/src/execute/pool.ts';
 import { fixtureInput } from '../host/src/execute/testing.ts';
 import { KapsuleError } from '../host/src/errors.ts';
 import { corpusWasm, readCorpus, sha256, sha256Stream, wat2wasm } from '../test/execute/_helpers.ts';
-import { Kit, testKmodPath } from '../test/modules/_kit.ts';
+import { Kit, referenceStreams, testKmodPath } from '../test/modules/_kit.ts';
 import { LIBRARY_MODULES, libraryPayloads } from '../test/modules/_libraries.ts';
 import { MODULE_NAMES } from '../test/helpers/scenario.ts';
 import { runModulesBench } from './modules.ts';
@@ -114,48 +114,6 @@ function row(group: FuelGroup, module: string, samples: Sample[]): FuelCostRow {
   };
 }
 
-/**
- * Everyday traffic for each reference module (runModulesBench has the heavy shapes, a run or two each): trust
- * statements among 20 people, posts with comments and reactions and a trending view every 10, comments under a
- * policy, transfers among 10 accounts, an agent's proposals over 4 posts.
- */
-function referenceStreams(n: number): void {
-  const key = (k: Kit, who: string) => k.key(who);
-  { const k = new Kit('trust', 'owner');
-    for (let i = 0; i < n; i++) k.rt.ingest(k.capsule(i < 5 ? 'owner' : `p${i % 20}`, 'trust', { subject: key(k, `p${(i * 7 + 3) % 20}`), weight: (i % 9) * 10 + 10 }).bytes);
-    k.rt.close(); }
-  { const k = new Kit('rank', 'owner');
-    const posts: { id: Uint8Array }[] = [];
-    for (let i = 0; i < n; i++) {
-      if (i % 3 === 0 || posts.length === 0) posts.push(k.capsule(`a${i % 7}`, 'post', { title: `t${i}` }, { channel: `c${i % 3}` }));
-      const p = posts[posts.length - 1] as { id: Uint8Array; bytes: Uint8Array };
-      k.rt.ingest(i % 3 === 0 ? p.bytes : k.capsule(`b${i % 11}`, i % 2 ? 'comment' : 'reaction', { text: 'x' }, { parents: [p.id], channel: `c${(i - (i % 3)) / 3 % 3}` }).bytes);
-      if (i % 10 === 9) k.query({ op: 'trending', channel: 'c0' }, 1_767_225_600_000n + 86_400_000n);
-    }
-    k.rt.close(); }
-  { const k = new Kit('blocklist', 'owner');
-    k.rt.ingest(k.capsule('owner', 'policy', { banned_terms: ['spam', 'scam link', 'free money'], min_trust: 0, rate_limit: { max: 50, window_ms: 600_000 } }).bytes);
-    const post = k.capsule('owner', 'post', { t: 1 }, { logic: null });
-    k.rt.ingest(post.bytes);
-    for (let i = 0; i < n; i++) k.rt.ingest(k.capsule(`u${i % 13}`, 'comment', { text: i % 5 ? `a comment number ${i} about things` : 'get free money now' }, { parents: [post.id] }).bytes);
-    k.rt.close(); }
-  { const k = new Kit('transfer', 'bank');
-    const g = k.capsule('bank', 'ledger', { op: 'genesis' });
-    k.rt.ingest(g.bytes);
-    const L = Buffer.from(g.id).toString('hex');
-    const people = Array.from({ length: 10 }, (_, i) => `acct${i}`);
-    for (const w of people) k.rt.ingest(k.capsule(w, 'ledger', { op: 'open', ledger: L }).bytes);
-    k.rt.ingest(k.capsule('bank', 'ledger', { op: 'mint', ledger: L, to: key(k, 'bank'), amount: '1000000000' }).bytes);
-    for (let i = 0; i < n; i++) k.rt.ingest(k.capsule('bank', 'ledger', { op: 'transfer', ledger: L, from: key(k, 'bank'), to: key(k, people[i % 10]), amount: String(1 + i), nonce: i + 1 }).bytes);
-    k.rt.close(); }
-  { const k = new Kit('agent_logic', 'owner');
-    const posts = [0, 1, 2, 3].map((i) => k.capsule(`p${i}`, 'post', { t: i }, { logic: null, flags: { tag: 'x' } }));
-    k.rt.ingestBatch(posts.map((p) => p.bytes));
-    for (const p of posts) k.rt.ingestBatch(Array.from({ length: 30 }, (_, i) => k.capsule(`u${i % 9}`, 'comment', { text: 'y' }, { logic: null, parents: [p.id] }).bytes));
-    for (let i = 0; i < Math.max(5, n / 5); i++) k.rt.ingest(k.capsule('owner', 'agent', { rules: [{ type: 'pin', tag: 'x' }, { type: 'block', min_count: 3 + (i % 3) }] }, { parents: posts.map((p) => p.id) }).bytes);
-    k.rt.close(); }
-}
-
 export async function runFuelBench(opts: { quick?: boolean } = {}): Promise<FuelBenchResult> {
   const quick = !!opts.quick;
   const rows: FuelCostRow[] = [];
@@ -165,6 +123,7 @@ export async function runFuelBench(opts: { quick?: boolean } = {}): Promise<Fuel
     // reference modules: bench/modules.ts's realistic scenarios (every run they make, set-up runs included)
     const refIds = new Map(MODULE_NAMES.map((n) => [hexSha(readFileSync(join(root, 'build/modules', `${n}.wasm`))), n]));
     runModulesBench(quick ? 0.25 : 1);
+    // everyday traffic (runModulesBench above has the heavy shapes, a run or two each)
     referenceStreams(quick ? 20 : 100);
     for (const [id, name] of refIds) rows.push(row('reference', name, sampler.take(id)));
 

@@ -47,7 +47,8 @@ test('pool: memories up to POOL_MAX_PAGES are reused (wiped); larger ones are fr
       (i32.store (i32.const 0) (i32.const 1))
       (i32.store8 (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 1)) (i32.const 1))
       (i32.const 0)))`);
-  const sb = new Sandbox({ sha256, policy: { maxMemoryPages: 65536, maxFuel: 1n << 40n } });
+  // the pool serves new instances (a kept, reset instance keeps its memory: test/execute/reset.test.ts)
+  const sb = new Sandbox({ sha256, policy: { maxMemoryPages: 65536, maxFuel: 1n << 40n }, reuseInstances: false });
   const small = sb.load(await mod(POOL_MAX_PAGES), lim({ memoryPages: POOL_MAX_PAGES }));
   for (let i = 0; i < 3; i++) assert.equal(sb.run(small, fixtureInput()).ok, true);
   assert.deepEqual(sb.poolStats(), { created: 1, reused: 2 });

@@ -24,7 +24,7 @@ function timedOut(fn: () => unknown): KapsuleError {
 
 test('Node interrupts: an infinite loop under a 100 ms deadline is TIMEOUT; the sandbox runs again right after', async () => {
   assert.equal(deadlineInterrupts, true);
-  const sb = new Sandbox({ sha256, policy: unbounded });
+  const sb = new Sandbox({ sha256, policy: unbounded, reuseInstances: false }); // the pool's part; kept instances below
   const loop = sb.load(await wat2wasm(loopWat), lim);
   const ok = sb.load(await wat2wasm(okWat), lim);
   sb.run(ok, fixtureInput()); // puts one 1-page memory into the pool
@@ -41,6 +41,18 @@ test('Node interrupts: an infinite loop under a 100 ms deadline is TIMEOUT; the 
   for (let i = 0; i < 3; i++) assert.equal(timedOut(() => runWithDeadline(() => sb.run(loop, fixtureInput()), 50)).code, 'TIMEOUT');
   assert.equal(runWithDeadline(() => sb.run(ok, fixtureInput()).ok, 10_000), true);
   assert.deepEqual(sb.poolStats(), { created: 1, reused: 6 });
+});
+
+test('Node interrupts a run on a kept instance: that instance is dropped, the next run gets a fresh state', async () => {
+  const sb = new Sandbox({ sha256, policy: unbounded });
+  const loop = sb.load(await wat2wasm(loopWat), lim);
+  const ok = sb.load(await wat2wasm(okWat), lim);
+  for (let i = 0; i < 2; i++) assert.equal(sb.run(ok, fixtureInput()).ok, true);
+  assert.deepEqual([sb.stats.instancesCreated, sb.stats.instancesReused], [1, 1]);
+  for (let i = 0; i < 2; i++) assert.equal(timedOut(() => runWithDeadline(() => sb.run(loop, fixtureInput()), 50)).code, 'TIMEOUT');
+  assert.deepEqual([sb.stats.instancesCreated, sb.stats.instancesReused], [3, 1], 'an interrupted instance is never kept');
+  assert.equal(sb.run(ok, fixtureInput()).ok, true);
+  assert.deepEqual([sb.stats.instancesCreated, sb.stats.instancesReused], [3, 2]);
 });
 
 test('results and errors pass through; a chunk of runs shares one deadline', async () => {

@@ -118,24 +118,27 @@ test('validation happens on every load, even on a cache hit (limits are not part
   assert.equal(code(() => sb.load(wasm, limits({ hostcalls: [] }))).code, 'MODULE_INVALID');
 });
 
-test('pooled imported memory: reused and wiped between runs', async () => {
-  const sb = new Sandbox({ sha256 });
-  // output: [memory.size, byte 100 as found]; then dirties byte 100
-  const mod = sb.load(await wat2wasm(`(module
-    (import "kapsule_v1" "submit_capsule_result" (func $submit (param i32 i32) (result i32)))
-    (import "env" "memory" (memory 1))
-    (func (export "run") (result i32)
-      (i32.store8 (i32.const 0) (memory.size))
-      (i32.store8 (i32.const 1) (i32.load8_u (i32.const 100)))
-      (i32.store8 (i32.const 100) (i32.const 0xee))
-      (drop (call $submit (i32.const 0) (i32.const 2)))
-      (i32.const 0)))`), limits({ hostcalls: ['submit_capsule_result'] }));
-  for (let i = 0; i < 3; i++) assert.deepEqual(sb.run(mod, fixtureInput()).output, new Uint8Array([1, 0]));
-  assert.ok(sb.poolStats().reused >= 2, 'memories are reused');
+test('pooled imported memory: reused and wiped between runs (new instances, and a kept instance reset)', async () => {
+  for (const reuseInstances of [false, true]) {
+    const sb = new Sandbox({ sha256, reuseInstances });
+    // output: [memory.size, byte 100 as found]; then dirties byte 100
+    const mod = sb.load(await wat2wasm(`(module
+      (import "kapsule_v1" "submit_capsule_result" (func $submit (param i32 i32) (result i32)))
+      (import "env" "memory" (memory 1))
+      (func (export "run") (result i32)
+        (i32.store8 (i32.const 0) (memory.size))
+        (i32.store8 (i32.const 1) (i32.load8_u (i32.const 100)))
+        (i32.store8 (i32.const 100) (i32.const 0xee))
+        (drop (call $submit (i32.const 0) (i32.const 2)))
+        (i32.const 0)))`), limits({ hostcalls: ['submit_capsule_result'] }));
+    for (let i = 0; i < 3; i++) assert.deepEqual(sb.run(mod, fixtureInput()).output, new Uint8Array([1, 0]));
+    if (reuseInstances) assert.deepEqual([sb.stats.instancesCreated, sb.stats.instancesReused], [1, 2], 'the instance is kept and reset');
+    else assert.ok(sb.poolStats().reused >= 2, 'memories are reused');
+  }
 });
 
 test('pooled memory that grew is not reused at its new size', async () => {
-  const sb = new Sandbox({ sha256 });
+  const sb = new Sandbox({ sha256, reuseInstances: false });
   const mod = sb.load(await wat2wasm(`(module
     (import "kapsule_v1" "submit_capsule_result" (func $submit (param i32 i32) (result i32)))
     (import "env" "memory" (memory 1))

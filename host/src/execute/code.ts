@@ -385,21 +385,27 @@ export function measureFrames(bytes: Uint8Array): CodeStats {
   return stats ?? { codeBytes: 0, maxFrameSlots: 0, maxFrameFunction: -1, optimizingWeight: 0, terms: { controlLocals: 0, controlPoints: 0, brTargets: 0, loopLocals: 0 } };
 }
 
-/** `bytes` with a FRAME_SECTION appended (custom sections may follow every other section). */
-export function withFrameSection(bytes: Uint8Array, maxFrameSlots: number): Uint8Array {
-  const name = new TextEncoder().encode(FRAME_SECTION);
-  const leb = (v: number): number[] => { const out: number[] = []; do { let x = v & 0x7f; v >>>= 7; if (v) x |= 0x80; out.push(x); } while (v); return out; };
-  const payload = [...leb(name.length), ...name, 1, ...leb(maxFrameSlots)];
-  const section = [0, ...leb(payload.length), ...payload];
+/** `bytes` with a custom section appended (custom sections may follow every other section). */
+export function withCustomSection(bytes: Uint8Array, sectionName: string, payload: readonly number[]): Uint8Array {
+  const name = new TextEncoder().encode(sectionName);
+  const body = [...uleb(name.length), ...name, ...payload];
+  const section = [0, ...uleb(body.length), ...body];
   const out = new Uint8Array(bytes.length + section.length);
   out.set(bytes);
   out.set(section, bytes.length);
   return out;
 }
 
-/** Reads FRAME_SECTION from a compiled module; null when it is missing or malformed. */
-export function frameSlotsOf(module: WebAssembly.Module): number | null {
-  const s = WebAssembly.Module.customSections(module, FRAME_SECTION);
+export const uleb = (v: number): number[] => { const out: number[] = []; do { let x = v & 0x7f; v >>>= 7; if (v) x |= 0x80; out.push(x); } while (v); return out; };
+
+/** `bytes` with a FRAME_SECTION appended. */
+export function withFrameSection(bytes: Uint8Array, maxFrameSlots: number): Uint8Array {
+  return withCustomSection(bytes, FRAME_SECTION, [1, ...uleb(maxFrameSlots)]);
+}
+
+/** A version-1 custom section `u8 1 ‖ u32 LEB` of a compiled module: the number, or null when missing or malformed. */
+function versionedU32Section(module: WebAssembly.Module, sectionName: string): number | null {
+  const s = WebAssembly.Module.customSections(module, sectionName);
   if (s.length !== 1) return null;
   const b = new Uint8Array(s[0]);
   if (b[0] !== 1) return null;
@@ -407,4 +413,21 @@ export function frameSlotsOf(module: WebAssembly.Module): number | null {
   for (; i < b.length && i < 6; i++) { r |= (b[i] & 0x7f) << shift; shift += 7; if (!(b[i] & 0x80)) break; }
   if (i !== b.length - 1) return null;
   return r >>> 0;
+}
+
+/** Reads FRAME_SECTION from a compiled module; null when it is missing or malformed. */
+export function frameSlotsOf(module: WebAssembly.Module): number | null {
+  return versionedU32Section(module, FRAME_SECTION);
+}
+
+/**
+ * Custom section the instrumenter appends: u8 version (1) ‖ u32 LEB count of the mutable globals it exported as
+ * `EXPORT_GLOBAL_PREFIX<index>` (every mutable global of the module, its own counters included), so that a kept
+ * instance can be reset to a fresh one's state (sandbox.ts). A module without it (instrumented before the section
+ * existed) runs in a fresh instance every time.
+ */
+export const RESET_SECTION = 'kapsule.reset';
+
+export function resetGlobalCountOf(module: WebAssembly.Module): number | null {
+  return versionedU32Section(module, RESET_SECTION);
 }

@@ -1,5 +1,5 @@
 /**
- * The sandbox: validate → instrument → compile (cached) at load; a fresh instance per run. Portable: no
+ * The sandbox: validate → instrument → compile (cached) at load; every run from a fresh instance's state (a kept instance, reset: sandbox.ts). Portable: no
  * Node-only import here (the worker-thread backstop lives in worker.ts).
  *
  *   const sb = new Sandbox({ sha256 });

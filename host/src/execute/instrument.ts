@@ -24,9 +24,9 @@ import type Binaryen from 'binaryen';
 import { KapsuleError } from '../errors.ts';
 import { COST_TABLE } from './costs.ts';
 import type { ValidatedModule } from './validate.ts';
-import { measureFrames, withFrameSection } from './code.ts';
+import { RESET_SECTION, measureFrames, uleb, withCustomSection, withFrameSection } from './code.ts';
 
-import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
+import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GLOBAL_PREFIX, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
 
 const G_FUEL = '__kapsule_fuel~g';
 const G_DEPTH = '__kapsule_depth~g';
@@ -451,11 +451,20 @@ export function instrument(original: Uint8Array, v: ValidatedModule): Uint8Array
       }
       m.addMemoryExport(internal, EXPORT_MEMORY);
     }
+    // Every mutable global (the module's and the three above) exported by index, so that the host can put a kept
+    // instance back into the state a fresh one starts in (sandbox.ts, instance reset). Exports cost no fuel.
+    let mutableGlobals = 0;
+    for (let i = 0; i < m.getNumGlobals(); i++) {
+      const g = b.getGlobalInfo(m.getGlobalByIndex(i));
+      if (!g.mutable) continue;
+      m.addGlobalExport(g.name, `${EXPORT_GLOBAL_PREFIX}${i}`);
+      mutableGlobals++;
+    }
     if (!m.validate()) {
       throw new KapsuleError('MODULE_INVALID', 'execute', 'the instrumented module does not validate (an instrumenter bug or an unsupported construct)', { internal: true });
     }
     const out = m.emitBinary();
-    return withFrameSection(out, measureFrames(out).maxFrameSlots);
+    return withCustomSection(withFrameSection(out, measureFrames(out).maxFrameSlots), RESET_SECTION, [1, ...uleb(mutableGlobals)]);
   } catch (e) {
     throw e instanceof KapsuleError ? e : binaryenFailed(e);
   } finally {

@@ -5,3 +5,5 @@ export const EXPORT_GROW_FAILED = '__kapsule_grow_failed';
 export const EXPORT_START = '__kapsule_start';
 export const EXPORT_MEMORY = '__kapsule_memory';
 export const EXPORT_CHARGE = '__kapsule_charge';
+/** Prefix of the exports of every mutable global (`__kapsule_g<global index>`), for instance reset (sandbox.ts). */
+export const EXPORT_GLOBAL_PREFIX = '__kapsule_g';

@@ -1,17 +1,27 @@
 /**
  * The sandbox core: validate → (instrument) → compile, cached by (module hash, INSTRUMENTER_VERSION,
- * COST_TABLE_HASH); a fresh instance per run, with typed errors. Portable; does not import binaryen (index.ts
- * wires the instrumenter in), so worker threads that receive a compiled module never load it.
+ * COST_TABLE_HASH); every run starts from a fresh instance's state, with typed errors. Portable; does not import
+ * binaryen (index.ts wires the instrumenter in), so worker threads that receive a compiled module never load it.
+ *
+ * Instance reset: instantiating costs more than most runs (V8 builds the instance, its exports and tables, and the
+ * garbage adds up), so one instance per (compiled module, memory shape) is kept and put back, before each run, into
+ * exactly the state a fresh instance starts in: memory bytes (the data segments' image over zeros) and size, every
+ * mutable global (the instrumenter exports them all, code.ts RESET_SECTION). Tables cannot change (validate.ts
+ * refuses table instructions) and active segments are dropped at instantiation either way. A module that could drift
+ * from a fresh instance in a way a reset cannot undo runs in a fresh instance every time: passive data segments
+ * (`data.drop`), a memory over POOL_MAX_PAGES, output of an instrumenter without RESET_SECTION. An instance whose
+ * memory grew, or whose run a deadline interrupted, is dropped. test/execute/reset.test.ts runs the reference
+ * modules, the hostile corpus and generated modules both ways and compares everything, post-run state included.
  */
 import { KapsuleError } from '../errors.ts';
 import { toHex } from '../bytes.ts';
 import { validateModule, type ValidatedModule } from './validate.ts';
-import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
+import { EXPORT_CHARGE, EXPORT_DEPTH, EXPORT_FUEL, EXPORT_GLOBAL_PREFIX, EXPORT_GROW_FAILED, EXPORT_MEMORY, EXPORT_START } from './names.ts';
 import { COST_TABLE_HASH, INSTRUMENTER_VERSION, runStartCharge } from './costs.ts';
 import { HostEnv, Transcript, nobleSha256Stream, type IncrementalSha256, type RunState } from './hostcalls/impl.ts';
 import { MemoryPool } from './pool.ts';
-import { FRAME_SECTION, frameSlotsOf } from './code.ts';
-import { DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, MAX_DEPTH_CEILING, STACK_BUDGET_BYTES, depthForFrame, frameBytes } from './bounds.ts';
+import { FRAME_SECTION, frameSlotsOf, resetGlobalCountOf } from './code.ts';
+import { DEFAULT_FUEL_CEILING, DEFAULT_MEMORY_PAGES_CEILING, MAX_DEPTH_CEILING, POOL_MAX_PAGES, STACK_BUDGET_BYTES, depthForFrame, frameBytes } from './bounds.ts';
 import { trackInterruptible, type Interruptible } from './deadline.ts';
 import type { CompiledCache, ExecInput, ExecOutcome, HostPolicy, ModuleManifestLimits } from './types.ts';
 
@@ -55,7 +65,43 @@ class Loaded implements LoadedModule {
     readonly info: ValidatedModule,
     /** Host-created memory shape when the module imports env.memory. */
     readonly memory: { initial: number; maximum: number } | null,
-  ) {}
+    /** Export names of every mutable global, in index order; null for output of an instrumenter that had none. */
+    readonly globalNames: readonly string[] | null,
+    /** Whether a kept instance of this module can be reset to a fresh one's state (see the file comment). */
+    readonly resettable: boolean,
+  ) {
+    this.instanceKey = memory ? `${cacheKey}/${memory.initial}/${memory.maximum}` : cacheKey;
+  }
+
+  /** Key of the kept instance: one per compiled module and memory shape (the imported memory's maximum). */
+  readonly instanceKey: string;
+}
+
+/** An instance kept between runs, with what its reset touches. */
+interface KeptInstance {
+  readonly instance: WebAssembly.Instance;
+  readonly memory: WebAssembly.Memory | null;
+  /** The pool shape when `memory` came from the pool (imported env.memory), else null. */
+  readonly pooled: { initial: number; maximum: number } | null;
+  readonly globals: readonly WebAssembly.Global[];
+}
+
+/** The state a fresh instance of one compiled module starts in, captured right after its first instantiation. */
+interface FreshImage {
+  /** Memory bytes up to the last non-zero one (the data segments over zeros); the rest is zero. */
+  readonly bytes: Uint8Array;
+  readonly byteLength: number;
+  readonly globals: readonly (number | bigint)[];
+}
+
+/** Post-run state handed to SandboxOptions.observeRunEnd (tests: a reset instance must match a fresh one). */
+export interface RunEndState {
+  /** A copy of the memory after the run, or null without one. */
+  memory: Uint8Array | null;
+  /** Every mutable global's value after the run (index order), or null when the module does not export them. */
+  globals: (number | bigint)[] | null;
+  /** Whether the run used a kept instance (reset) rather than a new one. */
+  reused: boolean;
 }
 
 export interface SandboxStats {
@@ -66,6 +112,10 @@ export interface SandboxStats {
   /** Loads answered from the in-process compiled-module map or the CompiledCache. */
   cacheHits: number;
   runs: number;
+  /** Runs that instantiated the module. */
+  instancesCreated: number;
+  /** Runs that reset a kept instance instead. */
+  instancesReused: number;
 }
 
 /** Instruments validated original bytes (instrument.ts). Injected so that a worker can run without binaryen. */
@@ -81,6 +131,13 @@ export interface SandboxOptions {
   sha256Stream?: IncrementalSha256;
   policy?: HostPolicy;
   cache?: CompiledCache;
+  /**
+   * Keep instances between runs and reset them (default true; see the file comment). False instantiates for every
+   * run, the reference the reset is tested against. Outcomes, fuel, outputs and transcripts are the same either way.
+   */
+  reuseInstances?: boolean;
+  /** How many instances to keep, least recently used dropped first (default 16). */
+  keptInstances?: number;
 }
 
 /**
@@ -99,7 +156,21 @@ export class SandboxCore implements Interruptible {
   private readonly frames = new Map<string, number>();
   /** The pooled memory of the run in progress, to give back if a deadline interrupts it (deadline.ts). */
   private inFlight: { memory: WebAssembly.Memory; initial: number; maximum: number } | null = null;
-  readonly stats: SandboxStats = { instrumented: 0, compiled: 0, cacheHits: 0, runs: 0 };
+  /** Export names of the mutable globals per compiled module (by cache key); null when it cannot be reset. */
+  private readonly resetNames = new Map<string, readonly string[] | null>();
+  /** Kept instances by Loaded.instanceKey, least recently used first (a Map keeps insertion order). */
+  private readonly kept = new Map<string, KeptInstance>();
+  private readonly images = new Map<string, FreshImage>();
+  private readonly reuse: boolean;
+  /** One transcript, cleared at the start of each run (runs are not re-entrant). */
+  private readonly transcript: Transcript;
+  private readonly keepMax: number;
+  /**
+   * Called after every run, normal or not, with the instance's post-run state (tests: a reset instance must end every
+   * run exactly as a fresh one does). Slow: copies the memory. Null by default.
+   */
+  onRunEnd: ((s: RunEndState) => void) | null = null;
+  readonly stats: SandboxStats = { instrumented: 0, compiled: 0, cacheHits: 0, runs: 0, instancesCreated: 0, instancesReused: 0 };
 
   constructor(opts: SandboxOptions, private readonly instrumenter: Instrumenter | null) {
     if (typeof opts?.sha256 !== 'function') throw new TypeError('Sandbox needs opts.sha256');
@@ -108,6 +179,11 @@ export class SandboxCore implements Interruptible {
     this.sha256Stream = opts.sha256Stream ?? nobleSha256Stream;
     this.policy = opts.policy ?? {};
     this.cache = opts.cache ?? new MemoryCompiledCache();
+    this.transcript = new Transcript(this.sha256, this.sha256Stream);
+    this.reuse = opts.reuseInstances ?? true;
+    const k = opts.keptInstances ?? 16;
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`opts.keptInstances must be a non-negative integer, got ${k}`);
+    this.keepMax = k;
   }
 
   /**
@@ -216,12 +292,33 @@ export class SandboxCore implements Interruptible {
     const memory = info.importedMemory
       ? { initial: info.importedMemory.initial, maximum: Math.min(info.importedMemory.maximum ?? eff.memoryPages, eff.memoryPages) }
       : null;
-    return new Loaded(id, eff, key, module, info, memory);
+    let names = this.resetNames.get(key);
+    if (names === undefined) {
+      const count = resetGlobalCountOf(module);
+      const found = WebAssembly.Module.exports(module).filter((e) => e.kind === 'global' && e.name.startsWith(EXPORT_GLOBAL_PREFIX) && /^\d+$/.test(e.name.slice(EXPORT_GLOBAL_PREFIX.length)))
+        .map((e) => e.name).sort((a, b) => Number(a.slice(EXPORT_GLOBAL_PREFIX.length)) - Number(b.slice(EXPORT_GLOBAL_PREFIX.length)));
+      names = count !== null && found.length === count ? found : null;
+      this.resetNames.set(key, names);
+    }
+    const pages = memory?.initial ?? info.ownMemory?.initial ?? 0;
+    const resettable = names !== null && !info.passiveData && pages <= POOL_MAX_PAGES;
+    return new Loaded(id, eff, key, module, info, memory, names, resettable);
   }
 
-  /** Runs `run()` in a fresh instance. Throws OUT_OF_FUEL / STACK_LIMIT / MEMORY_LIMIT / TRAP / HOSTCALL_FAULT. */
+  /**
+   * Runs `run()` (or `query()`) from a fresh instance's state: a kept instance reset, or a new one. Throws
+   * OUT_OF_FUEL / STACK_LIMIT / MEMORY_LIMIT / TRAP / HOSTCALL_FAULT.
+   */
   run(mod: LoadedModule, input: ExecInput): ExecOutcome {
-    const m = asLoaded(mod);
+    return this.exec(asLoaded(mod), input, this.reuse);
+  }
+
+  /** Like run, in a new instance whatever the options say: the reference a reset instance is tested against. */
+  runFresh(mod: LoadedModule, input: ExecInput): ExecOutcome {
+    return this.exec(asLoaded(mod), input, false);
+  }
+
+  private exec(m: Loaded, input: ExecInput, reuseInstances: boolean): ExecOutcome {
     checkInput(input);
     if (this.env.current) throw new KapsuleError('USAGE', 'execute', 'Sandbox.run is not re-entrant');
     this.stats.runs++;
@@ -238,21 +335,38 @@ export class SandboxCore implements Interruptible {
       input, moduleId: input.kvNamespace ?? m.id, memory: null, charge: null,
       writes: { trust: new Map(), balances: new Map(), kv: new Map() },
       output: new Uint8Array(0), logs: [], logTruncated: false,
-      transcript: new Transcript(this.sha256, this.sha256Stream), metaBytes: null, contextBytes: null,
+      transcript: this.transcript.reset(), metaBytes: null, contextBytes: null,
     };
-    const pooled = m.memory ? this.pool.acquire(m.memory.initial, m.memory.maximum) : null;
+    const reuse = reuseInstances && m.resettable && this.keepMax > 0;
+    let kept = reuse ? this.take(m.instanceKey) : null;
+    const reused = kept !== null;
+    let pooled: WebAssembly.Memory | null = null;
     let exports: WebAssembly.Exports | null = null;
     this.env.current = rs;
-    if (pooled) this.inFlight = { memory: pooled, initial: m.memory!.initial, maximum: m.memory!.maximum };
     const untrack = trackInterruptible(this);
     try {
       let instance: WebAssembly.Instance;
-      try {
-        instance = new WebAssembly.Instance(m.module, this.env.importObject(pooled));
-      } catch (e) {
-        if (e instanceof WebAssembly.LinkError) throw new KapsuleError('MODULE_INVALID', 'execute', `module does not link: ${e.message}`);
-        throw e;
+      if (kept) {
+        this.reset(kept, this.images.get(m.instanceKey)!);
+        instance = kept.instance;
+        pooled = kept.pooled ? kept.memory : null;
+        this.stats.instancesReused++;
+      } else {
+        pooled = m.memory ? this.pool.acquire(m.memory.initial, m.memory.maximum) : null;
+        try {
+          instance = new WebAssembly.Instance(m.module, this.env.importObject(pooled));
+        } catch (e) {
+          if (e instanceof WebAssembly.LinkError) throw new KapsuleError('MODULE_INVALID', 'execute', `module does not link: ${e.message}`);
+          throw e;
+        }
+        this.stats.instancesCreated++;
+        if (reuse) {
+          const memory = pooled ?? ((instance.exports[EXPORT_MEMORY] as WebAssembly.Memory | undefined) ?? null);
+          kept = { instance, memory, pooled: pooled ? m.memory : null, globals: m.globalNames!.map((n) => instance.exports[n] as WebAssembly.Global) };
+          if (!this.images.has(m.instanceKey)) this.images.set(m.instanceKey, freshImage(kept));
+        }
       }
+      if (pooled) this.inFlight = { memory: pooled, initial: m.memory!.initial, maximum: m.memory!.maximum };
       exports = instance.exports;
       const fuel = exports[EXPORT_FUEL] as WebAssembly.Global;
       rs.charge = exports[EXPORT_CHARGE] as (amount: number) => number;
@@ -281,8 +395,46 @@ export class SandboxCore implements Interruptible {
       untrack();
       this.env.current = null;
       this.inFlight = null;
-      if (pooled && m.memory) this.pool.release(pooled, m.memory.initial, m.memory.maximum);
+      if (this.onRunEnd) this.onRunEnd(runEndState(exports, rs.memory, m.globalNames, reused));
+      const initialBytes = (m.memory?.initial ?? m.info.ownMemory?.initial ?? 0) * 65536;
+      if (kept && (kept.memory === null || kept.memory.buffer.byteLength === initialBytes)) this.keep(m.instanceKey, kept);
+      else if (pooled && m.memory) this.pool.release(pooled, m.memory.initial, m.memory.maximum);
     }
+  }
+
+  /** The kept instance for `key`, taken out of the map while it runs (a run that never returns drops it). */
+  private take(key: string): KeptInstance | null {
+    const k = this.kept.get(key);
+    if (!k) return null;
+    this.kept.delete(key);
+    return k;
+  }
+
+  /** Puts an instance back as the most recently used; drops the least recently used one beyond keptInstances. */
+  private keep(key: string, k: KeptInstance): void {
+    this.kept.set(key, k);
+    while (this.kept.size > this.keepMax) {
+      const [oldKey, old] = this.kept.entries().next().value!;
+      this.kept.delete(oldKey);
+      if (old.pooled && old.memory) this.pool.release(old.memory, old.pooled.initial, old.pooled.maximum);
+    }
+  }
+
+  /** Puts a kept instance into the state `image` says a fresh one starts in (memory bytes and every mutable global). */
+  private reset(k: KeptInstance, image: FreshImage): void {
+    if (k.memory) {
+      const u8 = new Uint8Array(k.memory.buffer);
+      if (u8.length !== image.byteLength) throw new Error('internal: a kept instance\'s memory changed size');
+      u8.fill(0, image.bytes.length);
+      u8.set(image.bytes);
+    }
+    for (let i = 0; i < k.globals.length; i++) k.globals[i].value = image.globals[i];
+  }
+
+  /** Drops every kept instance (their pooled memories go back to the pool). */
+  dropInstances(): void {
+    for (const k of this.kept.values()) if (k.pooled && k.memory) this.pool.release(k.memory, k.pooled.initial, k.pooled.maximum);
+    this.kept.clear();
   }
 
   /**
@@ -301,6 +453,28 @@ export class SandboxCore implements Interruptible {
   poolStats(): { created: number; reused: number } {
     return { created: this.pool.created, reused: this.pool.reused };
   }
+}
+
+/** The state of a just-created instance: its memory (trimmed after the last non-zero byte) and its mutable globals. */
+function freshImage(k: KeptInstance): FreshImage {
+  let bytes = new Uint8Array(0);
+  let byteLength = 0;
+  if (k.memory) {
+    const u8 = new Uint8Array(k.memory.buffer);
+    byteLength = u8.length;
+    let end = u8.length;
+    while (end > 0 && u8[end - 1] === 0) end--;
+    bytes = u8.slice(0, end);
+  }
+  return { bytes, byteLength, globals: k.globals.map((g) => g.value as number | bigint) };
+}
+
+function runEndState(exports: WebAssembly.Exports | null, memory: WebAssembly.Memory | null, names: readonly string[] | null, reused: boolean): RunEndState {
+  return {
+    memory: memory ? new Uint8Array(memory.buffer).slice() : null,
+    globals: exports && names ? names.map((n) => (exports[n] as WebAssembly.Global).value as number | bigint) : null,
+    reused,
+  };
 }
 
 function asLoaded(mod: LoadedModule): Loaded {

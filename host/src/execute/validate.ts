@@ -52,6 +52,11 @@ export interface ValidatedModule {
   functionCount: number;
   /** Whether the module exports the read-only entry point `query: () -> i32`. */
   hasQuery: boolean;
+  /**
+   * Whether the module has a passive data segment. `data.drop` on one changes the instance for good (a dropped
+   * segment cannot be restored), so such a module runs in a fresh instance every time instead of a reset one.
+   */
+  passiveData: boolean;
 }
 
 export interface ValidateOptions {
@@ -141,6 +146,7 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
   let start: number | null = null;
   let startSection: [number, number] | null = null;
   const stripSections: [number, number][] = [];
+  let passiveData = false;
   let code: CodeStats | null = null;
   let runType: number | null = null;
   /** The optional read-only entry point (docs/ABI.md §Queries). */
@@ -307,7 +313,8 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
           else if (flags === 2) {
             if (s.u32() !== 0) invalid(`data segment ${i}: multiple memories are not supported`, { feature: 'multi-memory' });
             s.constExpr(`data segment ${i}`);
-          } else if (flags !== 1) invalid(`data segment ${i}: unknown flags ${flags}`);
+          } else if (flags === 1) passiveData = true;
+          else invalid(`data segment ${i}: unknown flags ${flags}`);
           const len = s.u32();
           total += len;
           if (total > MODULE_CAPS.maxDataBytes) invalid(`data segments exceed the cap of ${MODULE_CAPS.maxDataBytes} bytes`);
@@ -348,7 +355,7 @@ export function validateModule(bytes: Uint8Array, opts: ValidateOptions): Valida
   return {
     importedMemory, ownMemory, start, startSection, stripSections: startSection ? [...stripSections, startSection].sort((a, b) => a[0] - b[0]) : stripSections,
     code, functionImports,
-    functionCount: functionImports.length + definedFuncs, hasQuery: queryType !== null,
+    functionCount: functionImports.length + definedFuncs, hasQuery: queryType !== null, passiveData,
   };
 }
 

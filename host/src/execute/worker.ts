@@ -86,7 +86,7 @@ export async function runInWorker(req: WorkerRunRequest): Promise<ExecOutcome> {
 }
 
 /**
- * Runs `run()` `times` times in ONE worker (a fresh instance each time, same input), for determinism checks.
+ * Runs `run()` `times` times in ONE worker (each from a fresh instance's state, same input), for determinism checks.
  * The timeout covers all runs.
  */
 export function runManyInWorker(req: WorkerRunRequest, times: number): Promise<ExecOutcome[]> {

@@ -45,6 +45,14 @@ export class Transcript {
   constructor(private readonly sha256: (b: Uint8Array) => Uint8Array, private readonly sha256Stream: IncrementalSha256 = nobleSha256Stream) {
     this.raw(TRANSCRIPT_DOMAIN);
   }
+  /** Empties the transcript for the next run (keeps its buffer, at most one chunk). */
+  reset(): this {
+    this.n = 0;
+    this.flushed = 0;
+    this.stream = null;
+    this.raw(TRANSCRIPT_DOMAIN);
+    return this;
+  }
   /** Bytes recorded so far. */
   get size(): number { return this.flushed + this.n; }
   private need(k: number): void {
