@@ -47,7 +47,11 @@ const KAPSULE_WAT = `(module
     (i32.const 0)))`;
 
 /** kapsuleUs: the kept instance, reset before each run (Sandbox.run); kapsuleNewInstanceUs: a new instance per run (runFresh). */
-export interface ExtismBenchResult { extismUs: number; kapsuleUs: number; kapsuleNewInstanceUs: number; ratio: number; calls: number; sameOutput: boolean }
+export interface ExtismBenchResult {
+  extismUs: number; kapsuleUs: number; kapsuleNewInstanceUs: number; ratio: number; calls: number; sameOutput: boolean;
+  /** Two per-run costs a kept instance still pays, timed alone: wiping its 64 KiB page, and SHA-256 of a transcript this size. */
+  parts: { wipeUs: number; transcriptHashUs: number; transcriptBytes: number };
+}
 
 async function perCallUs(n: number, f: () => unknown): Promise<number> {
   for (let i = 0; i < 200; i++) await f();
@@ -76,8 +80,15 @@ export async function runExtismBench(calls = 2000): Promise<ExtismBenchResult> {
   const extismUs = await perCallUs(n, () => plugin.call('run', input));
   const kapsuleUs = await perCallUs(n, run);
   const kapsuleNewInstanceUs = await perCallUs(n, () => sb.runFresh(mod, execInput));
+  const page = new Uint8Array(65536);
+  const transcript = new Uint8Array(1024 + 120); // domain, get_payload's 1 KiB out inline, submit's 8 B in, the args
+  const parts = {
+    wipeUs: await perCallUs(n, () => page.fill(0)),
+    transcriptHashUs: await perCallUs(n, () => b.sha256(transcript)),
+    transcriptBytes: transcript.length,
+  };
   await plugin.close();
-  return { extismUs, kapsuleUs, kapsuleNewInstanceUs, ratio: extismUs / kapsuleUs, calls: n, sameOutput: Buffer.compare(Buffer.from(extOut!.bytes()), Buffer.from(kOut)) === 0 };
+  return { extismUs, kapsuleUs, kapsuleNewInstanceUs, parts, ratio: extismUs / kapsuleUs, calls: n, sameOutput: Buffer.compare(Buffer.from(extOut!.bytes()), Buffer.from(kOut)) === 0 };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

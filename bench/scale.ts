@@ -24,7 +24,7 @@
  * Usage: tsx bench/scale.ts [--sizes 10000,100000,1000000] [--chunk 10000]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,7 @@ import { generateIdentity, type SecretIdentity } from '../host/src/keys.ts';
 import { buildCapsule } from '../capsule-packer/src/build.ts';
 import { openRuntime } from '../host/src/node.ts';
 import { DEV_NODE_ARGS } from '../scripts/dev-node-args.ts';
+import { threadCpuUs } from './stats.ts';
 
 /** One size, measured in its own process. */
 export interface ScaleSizeFigure {
@@ -40,6 +41,12 @@ export interface ScaleSizeFigure {
   /** Wall time of the ingestBatch calls only (generation excluded). */
   ingestSeconds: number;
   usPerCapsule: number;
+  /** Main-thread CPU time of the ingestBatch calls per capsule (bench/stats.ts threadCpuUs), µs. */
+  cpuUsPerCapsule: number;
+  /** Bytes this process caused to be written to storage during the ingestBatch calls, per capsule (/proc/self/io write_bytes); null where unreadable. */
+  bytesWrittenPerCapsule: number | null;
+  /** The same for the last chunk (where the store is largest). */
+  lastChunkBytesWritten: number | null;
   perSec: number;
   /** µs per capsule of the first and the last chunk (where the store is smallest and largest). */
   firstChunkUs: number;
@@ -69,6 +76,8 @@ export interface ScaleBenchResult {
   sizes: ScaleSizeFigure[];
   /** Largest size vs the smallest of this run. */
   costRatio: number;
+  /** The same from main-thread CPU time per capsule. */
+  cpuCostRatio: number;
   /** Last chunk at the largest size (marginal cost with the biggest store) vs the smallest size's average. */
   marginalCostRatio: number;
   /** Last chunk vs first chunk of the largest size: growth with the store's size within one process. */
@@ -158,6 +167,14 @@ class CapsuleStream {
   }
 }
 
+/** Bytes written to storage by this process so far (Linux /proc/self/io), or null. */
+function writeBytes(): number | null {
+  try {
+    const m = /^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch { return null; }
+}
+
 /** In the child: one size, one fresh database. */
 function measureSize(size: number, chunk: number): ScaleSizeFigure {
   const dir = mkdtempSync(join(tmpdir(), 'kapsule-scale-'));
@@ -169,15 +186,20 @@ function measureSize(size: number, chunk: number): ScaleSizeFigure {
     const statuses: Record<string, number> = {};
     let failures = 0;
     let firstFailure: string | null = null;
-    let ingestMs = 0, genMs = 0, firstChunkUs = 0, lastChunkUs = 0;
+    let ingestMs = 0, genMs = 0, firstChunkUs = 0, lastChunkUs = 0, cpuUs = 0;
+    let written: number | null = 0, lastChunkWritten: number | null = null;
     let reported = 0;
     for (let done = 0; done < size;) {
       const g0 = performance.now();
       const caps = stream.next(Math.min(chunk, size - done));
       genMs += performance.now() - g0;
-      const t0 = performance.now();
+      const w0 = writeBytes(), c0 = threadCpuUs(), t0 = performance.now();
       const results = rt.ingestBatch(caps);
       const ms = performance.now() - t0;
+      cpuUs += threadCpuUs() - c0;
+      const w1 = writeBytes();
+      lastChunkWritten = w0 === null || w1 === null ? null : (w1 - w0) / caps.length;
+      written = written === null || w0 === null || w1 === null ? null : written + (w1 - w0);
       ingestMs += ms;
       const us = (ms * 1000) / caps.length;
       if (done === 0) firstChunkUs = us;
@@ -206,6 +228,7 @@ function measureSize(size: number, chunk: number): ScaleSizeFigure {
     const fileBytes = (p: string) => (existsSync(p) ? statSync(p).size : 0);
     return {
       capsules: size, ingestSeconds: ingestMs / 1000, usPerCapsule: (ingestMs * 1000) / size, perSec: size / (ingestMs / 1000),
+      cpuUsPerCapsule: cpuUs / size, bytesWrittenPerCapsule: written === null ? null : written / size, lastChunkBytesWritten: lastChunkWritten,
       firstChunkUs, lastChunkUs, generateSeconds: genMs / 1000,
       peakRssKiB: process.resourceUsage().maxRSS, heapUsedEnd: process.memoryUsage().heapUsed,
       dbBytes: fileBytes(db) + fileBytes(`${db}-wal`),
@@ -242,6 +265,7 @@ export async function runScaleBench(opts: { sizes?: number[]; chunk?: number } =
   return {
     chunk, sizes: figures,
     costRatio: big.usPerCapsule / small.usPerCapsule,
+    cpuCostRatio: big.cpuUsPerCapsule / small.cpuUsPerCapsule,
     marginalCostRatio: big.lastChunkUs / small.usPerCapsule,
     inRunRatio: big.lastChunkUs / big.firstChunkUs,
     rssRatio: big.peakRssKiB / small.peakRssKiB,
@@ -268,14 +292,14 @@ if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes('--
     const m = s.mix;
     console.log(`${s.capsules.toLocaleString('en').padStart(9)} capsules  ingest ${f(s.usPerCapsule, 0)} µs/capsule = ${f(s.perSec, 0)}/s ` +
       `(first chunk ${f(s.firstChunkUs, 0)} µs, last ${f(s.lastChunkUs, 0)} µs; ${f(s.ingestSeconds, 1)} s, generation ${f(s.generateSeconds, 1)} s not counted)  ` +
-      `peak RSS ${mib(s.peakRssKiB * 1024)}  heap at end ${mib(s.heapUsedEnd)}  DB ${mib(s.dbBytes)} (${f(s.dbBytes / s.capsules, 0)} B/capsule)`);
+      `CPU ${f(s.cpuUsPerCapsule, 0)} µs/capsule  written ${s.bytesWrittenPerCapsule === null ? '?' : f(s.bytesWrittenPerCapsule / 1024, 1)} KiB/capsule (last chunk ${s.lastChunkBytesWritten === null ? '?' : f(s.lastChunkBytesWritten / 1024, 1)})  peak RSS ${mib(s.peakRssKiB * 1024)}  heap at end ${mib(s.heapUsedEnd)}  DB ${mib(s.dbBytes)} (${f(s.dbBytes / s.capsules, 0)} B/capsule)`);
     console.log(`${''.padStart(9)}           mix: posts ${m.publicPosts} public + ${m.encryptedPosts} encrypted, comments ${m.publicComments} public + ${m.encryptedComments} encrypted (${m.replies} replies to comments); ` +
       `statuses ${JSON.stringify(s.statuses)}; store count ${s.storedCount}, audit log ${s.auditEntries} entries, ${s.checkpoints} checkpoints; ` +
       `failures ${s.failures}${s.firstFailure ? ` — first: ${s.firstFailure}` : ''}`);
   }
   const small = r.sizes[0], big = r.sizes[r.sizes.length - 1];
   const at = (s: ScaleSizeFigure) => s.capsules.toLocaleString('en');
-  console.log(`cost       ${at(big)} vs ${at(small)}: ${f(big.usPerCapsule, 0)} vs ${f(small.usPerCapsule, 0)} µs/capsule = ${f(r.costRatio)}× (target ≤ 1.30×); ` +
+  console.log(`cost       ${at(big)} vs ${at(small)}: ${f(big.usPerCapsule, 0)} vs ${f(small.usPerCapsule, 0)} µs/capsule = ${f(r.costRatio)}× wall, ${f(r.cpuCostRatio)}× CPU (target ≤ 1.30×); ` +
     `last chunk at ${at(big)} vs ${at(small)}: ${f(r.marginalCostRatio)}×; within the ${at(big)} run, last vs first chunk ${f(r.inRunRatio)}×`);
   console.log(`peak RSS   ${at(big)} vs ${at(small)}: ${mib(big.peakRssKiB * 1024)} vs ${mib(small.peakRssKiB * 1024)} = ${f(r.rssRatio)}× (target ≤ 1.50×)`);
   console.log(`consistent ${r.consistent} (every capsule stored; store count = audit entries = capsules ingested)`);
