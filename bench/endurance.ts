@@ -1,7 +1,8 @@
 /**
- * Endurance: `n` executions (default 10M) of one module in one process, each a fresh isolated instance exactly as
- * the pipeline runs a capsule's module (`Sandbox.run`: new instance, pooled host memory, fuel and depth set, full
- * transcript). The work is the 1 KiB-in / 8 B-out execution of bench/sandbox.ts (AS echo8, stub runtime, the fixture
+ * Endurance: `n` executions (default 10M) of one module in one process, each from a fresh instance's state exactly
+ * as the pipeline runs a capsule's module (`Sandbox.run`: the kept instance reset — memory image and every mutable
+ * global — fuel and depth set, full transcript); every 100th execution in a new instance over pooled host memory
+ * (`Sandbox.runFresh`, the path of modules a reset cannot serve). The work is the 1 KiB-in / 8 B-out execution of bench/sandbox.ts (AS echo8, stub runtime, the fixture
  * input with a 1 KiB payload), so the per-execution figure is comparable with that bench.
  *
  * Every outcome is checked (output = FNV-1a of the payload computed here, same fuel and transcript hash as the first
@@ -51,8 +52,10 @@ export interface EnduranceBenchResult {
    */
   rss: { first: number; last: number; ratio: number; max: number; peakKiB: number; at10: number; ratio10: number };
   heap: { first: number; last: number; ratio: number; max: number; at10: number; ratio10: number };
-  /** Host memories the pool created vs reused: created stays at 1 when every run returns its memory. */
+  /** Host memories the pool created vs reused: created stays at 2 (the kept instance's, the new instances') when every run returns its memory. */
   pool: { created: number; reused: number };
+  /** Instances created vs kept instances reset. */
+  instances: { created: number; reused: number };
   samples: EnduranceSample[];
 }
 
@@ -108,7 +111,7 @@ export function runEnduranceBench(opts: { n?: number; progress?: boolean; gc?: b
   let gcMs = 0;
   for (let i = 0; i < n; i++) {
     try {
-      const out = sb.run(mod, input);
+      const out = i % 100 === 99 ? sb.runFresh(mod, input) : sb.run(mod, input);
       if (!same(out.output, expected)) fail('wrong output', i);
       else if (out.fuelUsed !== ref.fuelUsed) fail(`fuel ${out.fuelUsed} ≠ ${ref.fuelUsed}`, i);
       else if (!same(out.transcriptHash, ref.transcriptHash)) fail('different transcript hash', i);
@@ -154,6 +157,7 @@ export function runEnduranceBench(opts: { n?: number; progress?: boolean; gc?: b
       at10: at10.heapUsed, ratio10: last.heapUsed / at10.heapUsed,
     },
     pool: sb.poolStats(),
+    instances: { created: sb.stats.instancesCreated, reused: sb.stats.instancesReused },
     samples,
   };
 }
@@ -163,7 +167,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = runEnduranceBench({ ...(i > 0 ? { n: Number(process.argv[i + 1]) } : {}), gc: !process.argv.includes('--no-gc') });
   const f = (x: number, d = 2) => x.toFixed(d);
   const mib = (x: number) => `${f(x / 2 ** 20, 1)} MiB`;
-  console.log(`endurance  ${r.n.toLocaleString('en')} fresh-instance executions (AS echo8, pooled memory, 1 KiB in, 8 B out) in ${f(r.wallSeconds, 0)} s ` +
+  console.log(`endurance  ${r.n.toLocaleString('en')} executions (AS echo8, pooled memory, 1 KiB in, 8 B out; kept instance reset, every 100th a new one) in ${f(r.wallSeconds, 0)} s ` +
     `(${f(r.gcSeconds, 1)} s of it in the sampling GCs); ` +
     `failures ${r.failures} (target 0)${r.firstFailure ? ` — first: ${r.firstFailure}` : ''}`);
   console.log(`time       first 1% ${f(r.us.first, 1)} µs/run  last 1% ${f(r.us.last, 1)} µs/run  ratio ${f(r.us.ratio)}× (target ≤ 1.10×)  ` +
@@ -173,5 +177,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     `vs 10% (${mib(r.rss.at10)}) ${f(r.rss.ratio10)}×  [${gcNote}]`);
   console.log(`heap used  at 1% ${mib(r.heap.first)}  at 100% ${mib(r.heap.last)}  ratio ${f(r.heap.ratio)}× (target ≤ 1.10×)  max sampled ${mib(r.heap.max)}; ` +
     `vs 10% (${mib(r.heap.at10)}) ${f(r.heap.ratio10)}×`);
-  console.log(`pool       memories created ${r.pool.created}, reused ${r.pool.reused}`);
+  console.log(`pool       memories created ${r.pool.created}, reused ${r.pool.reused}; instances created ${r.instances.created}, reset ${r.instances.reused}`);
 }

@@ -119,7 +119,8 @@ console.error('endurance…');
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const kibOf = (x: number | null) => (x === null ? '?' : `${(x / 1024).toFixed(1)} KiB`);
 const end = runEnduranceBench({ n: quick ? 200_000 : 10_000_000 });
-row(`endurance: ${end.n.toLocaleString('en')} fresh-instance executions, one process`, 'failures', `${end.failures}`, '0', end.failures === 0, end.firstFailure ?? `pool memories created ${end.pool.created}, reused ${end.pool.reused}`);
+row(`endurance: ${end.n.toLocaleString('en')} executions, one process (kept instance reset; every 100th a new instance)`, 'failures', `${end.failures}`, '0', end.failures === 0,
+  end.firstFailure ?? `instances created ${end.instances.created.toLocaleString('en')}, reset ${end.instances.reused.toLocaleString('en')}; pool memories created ${end.pool.created}, reused ${end.pool.reused.toLocaleString('en')}`);
 row('endurance: RSS at the end vs after warm-up (10%)', `${mib(end.rss.at10)} at 10%`, `${mib(end.rss.last)} = ${f(end.rss.ratio10)}× (max ${mib(end.rss.max)}; vs 1%: ${f(end.rss.ratio)}×)`, '≤ 1.10× (flat)', end.rss.ratio10 <= 1.1,
   `heap used ${mib(end.heap.at10)} → ${mib(end.heap.last)} = ${f(end.heap.ratio10)}×; samples after a full GC`);
 row('endurance: µs per execution, last vs first ten 1% intervals (medians)', `first 1% ${f(end.us.first, 1)} µs`, `last 1% ${f(end.us.last, 1)} µs; medians ${f(end.us.median10Ratio)}×`, '≤ 1.10×', end.us.median10Ratio <= 1.1,

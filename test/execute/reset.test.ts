@@ -218,7 +218,7 @@ test('a trap after writing memory and globals leaves nothing for the next run', 
   assert.equal(sb.stats.instancesReused, 2);
 });
 
-test('what a reset cannot undo gets a new instance: grown memory, passive data segments', async () => {
+test('what a reset cannot undo gets a new instance: grown memory, passive data segments; dropInstances', async () => {
   const sb = new Sandbox({ sha256, sha256Stream });
   const grow = sb.load(await wat2wasm(`(module (import "env" "memory" (memory 1 4))
     (func (export "run") (result i32) (drop (memory.grow (i32.const 1))) (i32.const 0)))`), { hostcalls: [], fuel: 1_000_000n, memoryPages: 4, maxDepth: 8 });
@@ -232,6 +232,9 @@ test('what a reset cannot undo gets a new instance: grown memory, passive data s
   const plain = sb.load(await wat2wasm('(module (memory 1 1) (func (export "run") (result i32) (i32.const 0)))'), { hostcalls: [], fuel: 1_000_000n, memoryPages: 1, maxDepth: 8 });
   for (let i = 0; i < 3; i++) sb.run(plain, fixtureInput());
   assert.deepEqual([sb.stats.instancesCreated, sb.stats.instancesReused], [7, 2]);
+  sb.dropInstances();
+  sb.run(plain, fixtureInput());
+  assert.deepEqual([sb.stats.instancesCreated, sb.stats.instancesReused], [8, 2], 'dropped: the next run instantiates');
   const never = new Sandbox({ sha256, sha256Stream, reuseInstances: false });
   const p2 = never.load(await wat2wasm('(module (memory 1 1) (func (export "run") (result i32) (i32.const 0)))'), { hostcalls: [], fuel: 1_000_000n, memoryPages: 1, maxDepth: 8 });
   for (let i = 0; i < 3; i++) never.run(p2, fixtureInput());
