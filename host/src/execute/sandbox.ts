@@ -94,7 +94,7 @@ interface FreshImage {
   readonly globals: readonly (number | bigint)[];
 }
 
-/** Post-run state handed to SandboxOptions.observeRunEnd (tests: a reset instance must match a fresh one). */
+/** Post-run state handed to SandboxCore.onRunEnd (tests: a reset instance must match a fresh one). */
 export interface RunEndState {
   /** A copy of the memory after the run, or null without one. */
   memory: Uint8Array | null;
@@ -160,6 +160,7 @@ export class SandboxCore implements Interruptible {
   private readonly resetNames = new Map<string, readonly string[] | null>();
   /** Kept instances by Loaded.instanceKey, least recently used first (a Map keeps insertion order). */
   private readonly kept = new Map<string, KeptInstance>();
+  /** The fresh-instance image of every module with a kept instance (dropped with it). */
   private readonly images = new Map<string, FreshImage>();
   private readonly reuse: boolean;
   /** One transcript, cleared at the start of each run (runs are not re-entrant). */
@@ -416,6 +417,7 @@ export class SandboxCore implements Interruptible {
     while (this.kept.size > this.keepMax) {
       const [oldKey, old] = this.kept.entries().next().value!;
       this.kept.delete(oldKey);
+      this.images.delete(oldKey);
       if (old.pooled && old.memory) this.pool.release(old.memory, old.pooled.initial, old.pooled.maximum);
     }
   }
@@ -435,6 +437,7 @@ export class SandboxCore implements Interruptible {
   dropInstances(): void {
     for (const k of this.kept.values()) if (k.pooled && k.memory) this.pool.release(k.memory, k.pooled.initial, k.pooled.maximum);
     this.kept.clear();
+    this.images.clear();
   }
 
   /**
