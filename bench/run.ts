@@ -193,6 +193,20 @@ if (ext.ratio < 3) {
   touched, and hashes its hostcall transcript for the audit log (${ext.parts.transcriptBytes} B: ${f(ext.parts.transcriptHashUs, 1)} µs); Extism does neither, and
   keeps its guest's memory between calls. Those two alone are ${f(((ext.parts.wipeUs + ext.parts.transcriptHashUs) / ext.kapsuleUs) * 100, 0)}% of a kapsule-rt run here.`);
 }
+if (fuel.coreSpread > 4) {
+  const refs = fuel.rows.filter((r) => r.group === 'reference');
+  const loops = fuel.rows.filter((r) => r.group === 'hostile' && r.excluded === null && r.medianFuel >= 10_000_000);
+  const span = (xs: typeof refs) => `${f(Math.min(...xs.map((r) => r.usPerMFuel)), 0)}–${f(Math.max(...xs.map((r) => r.usPerMFuel)), 0)}`;
+  missed.push(`**Fuel vs wall time within 4× (${f(fuel.coreSpread, 1)}×: ${fuel.coreSlowest.module} ${f(fuel.coreSlowest.usPerMFuel, 0)} vs ${fuel.coreFastest.module}
+  ${f(fuel.coreFastest.usPerMFuel, 0)} µs/Mfuel).** The reference modules' everyday runs measured ${span(refs)} µs per million fuel, the hostile
+  loops that repeat one operation 20M fuel long ${span(loops)}. Fuel prices each operation from its time in isolation
+  (bench/calibrate.ts: a hot loop, warm caches). Inside the reference modules both halves of a run are slower per fuel:
+  timed over their traffic (a separate pass, ${fuel.split.hostcalls.toLocaleString('en')} hostcalls), ${f(fuel.split.hostcallUsPerMFuel, 0)} µs/Mfuel inside hostcalls and
+  ${f(fuel.split.restUsPerMFuel, 0)} in the rest (wasm, the run's start and end) — what instruction counts cannot see: cache misses over
+  larger working sets, polymorphic call sites, allocation and GC in the host and in the AssemblyScript runtime. Raising
+  per-operation costs would move the hot loops by the same factor. A run's fixed start (60,000) is sized for a new
+  instance; a kept instance starts in ~6 µs, so since instance reset short runs no longer hide this behind an overcharged start.`);
+}
 for (const l of conv.late) {
   if (l.at !== 'end' && l.ratio > 0.5) missed.push(`**Re-execution ≤ 0.5× the ingest time per run** (late capsule at the ${l.at}: ${f(l.ratio)}×).`);
 }

@@ -1,9 +1,9 @@
 ;; expect: OUT_OF_FUEL
 ;; hostcalls: get_payload
-;; fuel: 200100
+;; fuel: 60100
 ;; detail: hostcall get_payload
 ;; The hostcall's charge (base + bytes) is taken before it copies anything. The budget is the run's start charge
-;; (COST_TABLE.runBase, 200,000) and 100 more.
+;; (COST_TABLE.runBase, 60,000) and 100 more.
 (module
   (import "kapsule_v1" "get_payload" (func $get_payload (param i32 i32) (result i32)))
   (memory 1 1)

@@ -53,12 +53,13 @@ export const COST_TABLE = {
   loopIteration: 1,
   functionEntry: 2,
   /**
-   * Every run, before its first instruction: instantiating the module, binding the run's memory, the transcript
-   * and the result. 12-30 µs for a module that does nothing, 20-50 µs with a memory of its own or when it traps
-   * (the error path); instantiating a 20 KiB AssemblyScript module alone is ~33 µs, and a small run of one is
-   * 110-150 µs end to end (bench/fuel.ts).
+   * Every run, before its first instruction: a fresh instance's state (a kept instance reset: ~6 µs for a module
+   * that does nothing, bench/calibrate.ts; or a new instance: 15-26 µs, ~33 µs for a 20 KiB AssemblyScript module),
+   * binding the run's memory, the transcript and the result. Sized for a new instance (20 µs), so that the runs that
+   * need one — a module's first, one after its memory grew, after eviction — are never undercharged; a kept
+   * instance's start is overcharged by ~14 µs.
    */
-  runBase: 200_000,
+  runBase: 60_000,
   /** V8's memory.grow is a runtime call (~0.3 µs even by 0 pages)... */
   memoryGrowBase: 1_000,
   /** ...but a grow that fails returns in ~50 ns: it is charged only this much (the rest is given back). */
