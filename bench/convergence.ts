@@ -40,7 +40,7 @@ export async function runConvergenceBench(opts: { n?: number; burst?: number } =
   parsed.destroy();
   const device = generateIdentity(b, 'ed25519', 'bench device');
   const author = generateIdentity(b, 'ed25519', 'bench author');
-  const mod = buildModulePackage(b, author, { name: 'counter', version: '1', wasm, hostcalls: ['kv_get', 'kv_set', 'submit_capsule_result'], fuel: 100_000n, memoryPages: 1, maxDepth: 16 });
+  const mod = buildModulePackage(b, author, { name: 'counter', version: '1', wasm, hostcalls: ['kv_get', 'kv_set', 'submit_capsule_result'], fuel: 1_000_000n, memoryPages: 1, maxDepth: 16 });
   // capsules 1 ms apart from T0 + 10 s; late ones are placed between them (generation is not timed)
   const at = (i: number) => T0 + 10_000n + BigInt(i) * 10n;
   const make = (createdAt: bigint, i: number) => buildCapsule(b, author, {

@@ -85,8 +85,13 @@ export interface IngestManyOptions {
   onEach?: (r: IngestResult, i: number) => void;
 }
 
-/** Runs per store transaction while draining. */
-const DRAIN_CHUNK = 256;
+/**
+ * Runs per store transaction while draining: at most DRAIN_CHUNK, and a transaction ends once DRAIN_CHUNK_MS have
+ * passed. 1,024 instead of 256 made re-execution ~15% cheaper per run (bench/convergence.ts: fewer commits and
+ * pending-run queries); the time bound keeps each commit's work — and what a crash loses — small with slow modules.
+ */
+const DRAIN_CHUNK = 1024;
+const DRAIN_CHUNK_MS = 250;
 /** The default wall-clock backstop per chunk of runs (and per run when a chunk overruns). */
 export const DEFAULT_RUN_DEADLINE_MS = 120_000;
 
@@ -236,7 +241,7 @@ export class Runtime {
 
   /** Drains every pending run; records what it cost in `lastDrain`. */
   private settle(): void {
-    this.scheduler.drain(DRAIN_CHUNK, this.opts.runDeadlineMs === undefined ? DEFAULT_RUN_DEADLINE_MS : this.opts.runDeadlineMs);
+    this.scheduler.drain(DRAIN_CHUNK, this.opts.runDeadlineMs === undefined ? DEFAULT_RUN_DEADLINE_MS : this.opts.runDeadlineMs, DRAIN_CHUNK_MS);
     this.lastDrain = this.scheduler.takeReport();
   }
 

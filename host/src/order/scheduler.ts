@@ -125,14 +125,16 @@ export class Scheduler {
   }
 
   /**
-   * Executes up to `max` pending runs in canonical order inside the caller's transaction. Returns how many ran and
-   * whether more are pending. A non-deterministic failure (TIMEOUT) leaves that run pending and stops: the runs
-   * after it cannot go ahead of it.
+   * Executes up to `max` pending runs in canonical order inside the caller's transaction, and stops early once
+   * `untilMs` (a performance.now() time) has passed. Returns how many ran and whether more are pending. A
+   * non-deterministic failure (TIMEOUT) leaves that run pending and stops: the runs after it cannot go ahead of it.
+   * Where a chunk ends changes only when the store commits, never the state.
    */
-  drainSome(max: number): { ran: number; more: boolean; stopped: KapsuleError | null } {
+  drainSome(max: number, untilMs = Infinity): { ran: number; more: boolean; stopped: KapsuleError | null } {
     const runs = this.store.pendingRuns(max + 1);
     let ran = 0;
     for (const r of runs.slice(0, max)) {
+      if (ran > 0 && performance.now() > untilMs) return { ran, more: true, stopped: null };
       try { this.execute(r); } catch (e) {
         if (e instanceof Stop) {
           this.report.stopped = e.error;
@@ -146,23 +148,24 @@ export class Scheduler {
   }
 
   /**
-   * Executes every pending run, `chunk` per store transaction (each commit leaves the invariant true). Where the
+   * Executes every pending run, at most `chunk` and about `chunkMs` per store transaction (each commit leaves the
+   * invariant true; fewer commits are cheaper, short ones keep a crash's loss and a reader's wait small). Where the
    * platform can interrupt synchronous work (Node: execute/deadline.ts), each chunk runs under a wall-clock deadline
    * of `deadlineMs`: a host bug or an engine pathology cannot hold the thread forever. When a chunk overruns, its
    * transaction is rolled back and its runs are retried one at a time, each under the same deadline; the run that
    * overruns alone stays pending with TIMEOUT (not deterministic: retried at the next drain) and the drain stops there.
    */
-  drain(chunk = 256, deadlineMs: number | null = null): KapsuleError | null {
+  drain(chunk = 256, deadlineMs: number | null = null, chunkMs = Infinity): KapsuleError | null {
     const guarded = deadlineMs !== null && deadlineInterrupts;
     let size = chunk;
     for (;;) {
       let r: { ran: number; more: boolean; stopped: KapsuleError | null };
-      if (!guarded) r = this.store.batch(() => this.drainSome(size));
+      if (!guarded) r = this.store.batch(() => this.drainSome(size, performance.now() + chunkMs));
       else {
         // modules are loaded (instrumented if need be) outside the deadline: binaryen must not be interrupted
         this.preload(size);
         try {
-          r = runWithDeadline(() => this.store.batch(() => this.drainSome(size)), deadlineMs!, { onInterrupt: () => this.store.recover() });
+          r = runWithDeadline(() => this.store.batch(() => this.drainSome(size, performance.now() + chunkMs)), deadlineMs!, { onInterrupt: () => this.store.recover() });
         } catch (e) {
           if (!(e instanceof KapsuleError) || e.code !== 'TIMEOUT') throw e;
           if (size === 1) { this.report.stopped = e; return e; }
