@@ -74,6 +74,9 @@ class Stop extends Error {
   constructor(readonly error: KapsuleError) { super(error.message); }
 }
 
+/** Pending runs read from the store at once while draining (bounds the capsules held in memory). */
+const PENDING_READ = 256;
+
 export class Scheduler {
   /** Totals since the runtime started or `takeReport` was last called. */
   private report: DrainReport = emptyReport();
@@ -131,20 +134,25 @@ export class Scheduler {
    * Where a chunk ends changes only when the store commits, never the state.
    */
   drainSome(max: number, untilMs = Infinity): { ran: number; more: boolean; stopped: KapsuleError | null } {
-    const runs = this.store.pendingRuns(max + 1);
     let ran = 0;
-    for (const r of runs.slice(0, max)) {
-      if (ran > 0 && performance.now() > untilMs) return { ran, more: true, stopped: null };
-      try { this.execute(r); } catch (e) {
-        if (e instanceof Stop) {
-          this.report.stopped = e.error;
-          return { ran, more: true, stopped: e.error };
+    for (;;) {
+      // pending runs are read PENDING_READ at a time: each record holds its capsule (up to 16 MiB)
+      const want = Math.min(PENDING_READ, max - ran);
+      const runs = this.store.pendingRuns(want + 1);
+      for (const r of runs.slice(0, want)) {
+        if (ran > 0 && performance.now() > untilMs) return { ran, more: true, stopped: null };
+        try { this.execute(r); } catch (e) {
+          if (e instanceof Stop) {
+            this.report.stopped = e.error;
+            return { ran, more: true, stopped: e.error };
+          }
+          throw e;
         }
-        throw e;
+        ran++;
       }
-      ran++;
+      if (runs.length <= want) return { ran, more: false, stopped: null };
+      if (ran >= max) return { ran, more: true, stopped: null };
     }
-    return { ran, more: runs.length > max, stopped: null };
   }
 
   /**
@@ -181,7 +189,7 @@ export class Scheduler {
 
   /** Loads the modules of the next `n` pending runs; a failure here is recorded by the run itself, in its place. */
   private preload(n: number): void {
-    for (const r of this.store.pendingRuns(n)) {
+    for (const r of this.store.pendingModules(n)) {
       try { this.modules.load(r.logic!, r.kind); } catch (e) { if (!(e instanceof KapsuleError)) throw e; }
     }
   }

@@ -267,6 +267,11 @@ export class MemoryStore implements Store {
     return this.ordered((c) => c.status === 'pending').slice(0, limit).map((c) => this.capsule(c));
   }
 
+  pendingModules(limit: number): { logic: Uint8Array | null; kind: string }[] {
+    this.open();
+    return this.ordered((c) => c.status === 'pending').slice(0, limit).map((c) => ({ logic: copyOrNull(c.logic), kind: c.kind }));
+  }
+
   lastRun(): OrderKey | null {
     this.open();
     let best: StoredCapsule | null = null;

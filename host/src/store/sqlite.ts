@@ -128,6 +128,7 @@ export class SqliteStore implements Store {
       setStatus: p('UPDATE capsules SET status = ? WHERE id = ?'),
       awaiting: p("SELECT * FROM capsules WHERE status = 'awaiting-module' AND logic = ? ORDER BY created_at, depth, id"),
       pending: p("SELECT * FROM capsules WHERE status = 'pending' ORDER BY created_at, depth, id LIMIT ?"),
+      pendingModules: p("SELECT logic, kind FROM capsules WHERE status = 'pending' ORDER BY created_at, depth, id LIMIT ?"),
       lastRun: p("SELECT created_at, depth, id FROM capsules WHERE status IN ('executed', 'failed') ORDER BY created_at DESC, depth DESC, id DESC LIMIT 1"),
       runsAfter: p(`SELECT * FROM capsules WHERE status IN ('executed', 'failed') AND (created_at, depth, id) > (?, ?, ?)
                     ORDER BY created_at DESC, depth DESC, id DESC LIMIT ?`),
@@ -383,6 +384,9 @@ export class SqliteStore implements Store {
 
   pendingRuns(limit: number): CapsuleRecord[] {
     return (this.st.pending.all(limit) as Row[]).map((r) => this.capsule(r));
+  }
+  pendingModules(limit: number): { logic: Uint8Array | null; kind: string }[] {
+    return (this.st.pendingModules.all(limit) as Row[]).map((r) => ({ logic: r.logic ? u8(r.logic) : null, kind: r.kind as string }));
   }
   lastRun(): OrderKey | null {
     const r = this.st.lastRun.get() as Row | undefined;

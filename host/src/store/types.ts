@@ -124,6 +124,8 @@ export interface DagStore {
 export interface RunStore {
   /** The first `limit` capsules with status 'pending', in canonical order. */
   pendingRuns(limit: number): CapsuleRecord[];
+  /** The logic and kind of the same runs, without their capsules (to load their modules ahead). */
+  pendingModules(limit: number): { logic: Uint8Array | null; kind: string }[];
   /** The canonical key of the last run (status 'executed' or 'failed'), or null when nothing ran. */
   lastRun(): OrderKey | null;
   /** Runs (status 'executed' or 'failed') that sort after `key`, last first, at most `limit`. */
