@@ -34,6 +34,7 @@ import { buildCapsule } from '../capsule-packer/src/build.ts';
 import { openRuntime } from '../host/src/node.ts';
 import { DEV_NODE_ARGS } from '../scripts/dev-node-args.ts';
 import { threadCpuUs } from './stats.ts';
+import { prng } from '../test/helpers/scenario.ts'; // mulberry32: every size sees the same shape of data
 
 /** One size, measured in its own process. */
 export interface ScaleSizeFigure {
@@ -87,17 +88,6 @@ export interface ScaleBenchResult {
   consistent: boolean;
 }
 
-/** mulberry32: a small deterministic PRNG, so every size sees the same shape of data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ('local first capsule runtime sandbox signed encrypted module post comment thread reply device key audit ' +
   'merkle log checkpoint trust rank channel author payload webassembly fuel metering store sqlite ingest').split(' ');

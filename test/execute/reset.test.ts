@@ -18,6 +18,7 @@ import { fixtureInput } from '../../host/src/execute/testing.ts';
 import { KapsuleError } from '../../host/src/errors.ts';
 import { corpusWasm, readCorpus, root, sha256, sha256Stream, wat2wasm } from './_helpers.ts';
 import { referenceStreams } from '../modules/_kit.ts';
+import { prng } from '../helpers/scenario.ts';
 
 type Attempt = { ok: ExecOutcome } | { err: KapsuleError };
 const originalRun = SandboxCore.prototype.run;
@@ -101,15 +102,10 @@ test('hostile corpus: three runs of every module that loads, both ways, identica
 
 // ---- generated modules -------------------------------------------------------------------------------------------
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return (n: number): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) % n);
-  };
+/** Integers in [0, n) from the shared mulberry32 PRNG (test/helpers/scenario.ts). */
+function rng(seed: number): (n: number) => number {
+  const next = prng(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 const TYPES = ['i32', 'i64', 'f32', 'f64'] as const;
